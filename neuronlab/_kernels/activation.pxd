@@ -1,0 +1,314 @@
+# activation.pxd -- every activation function of the course, for one number.
+#
+# For each activation f this file has
+#     NAME_f(x, ...)        f(x)
+#     NAME_df(x, ...)       f'(x)
+#     NAME_d2f(x, ...)      f''(x)
+#     NAME_df_from_y(y)     f'(x) written with the output y = f(x) alone, where that exists
+# and nothing else: the array loops in _elementwise.pyx.tp are generated around these
+# functions, and the textbook shows them by the markers `# <NAME>` ... `# </NAME>`.
+#
+# Rules every function keeps (the tests check each one against mpmath):
+# * NaN in, NaN out. Comparisons with NaN are false, so each function is written so that
+#   NaN falls through to an arithmetic branch (or is caught by _isnan).
+# * No overflow on the way to a finite answer: exponentials are taken of -|x| only,
+#   and 0 * inf at x = +-inf is replaced by the limit.
+# * At a kink the derivative takes the value of the outer piece: the open interval on
+#   which f is the identity (or the linear middle piece) does not contain its ends.
+#   relu'(0) = 0, leaky_relu'(0) = alpha, hard_tanh'(+-1) = 0 (as PyTorch does).
+# * Constants are cast to `floating` so that float32 kernels compute in float32.
+from cython cimport floating
+from libc.math cimport INFINITY
+from neuronlab._kernels._math cimport (
+    GELU_K, INV_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA, SQRT1_2, SQRT_2_OVER_PI,
+    _copysign, _erfc, _exp, _expm1, _fabs, _isinf, _isnan, _log1p, _tanh,
+)
+
+
+# <identity>
+cdef inline floating identity_f(floating x) noexcept nogil:
+    return x
+
+cdef inline floating identity_df(floating x) noexcept nogil:
+    return x if _isnan(x) else 1
+
+cdef inline floating identity_d2f(floating x) noexcept nogil:
+    return x if _isnan(x) else 0
+# </identity>
+
+
+# <binary_step>
+cdef inline floating binary_step_f(floating x) noexcept nogil:
+    # Heaviside step with H(0) = 1: the neuron fires when its input reaches the threshold.
+    return x if _isnan(x) else (1 if x >= 0 else 0)
+
+cdef inline floating binary_step_df(floating x) noexcept nogil:
+    # Zero wherever it exists (undefined at 0, where we also say 0): nothing to learn from.
+    return x if _isnan(x) else 0
+
+cdef inline floating binary_step_d2f(floating x) noexcept nogil:
+    return x if _isnan(x) else 0
+# </binary_step>
+
+
+# <sigmoid>
+cdef inline floating sigmoid_f(floating x) noexcept nogil:
+    # With e = exp(-|x|) <= 1 nothing overflows; for x < 0 the form e / (1 + e)
+    # keeps full relative precision down to the subnormals.
+    cdef floating e = _exp(-_fabs(x))
+    cdef floating s = 1 / (1 + e)
+    return s if x >= 0 else e * s
+
+cdef inline floating sigmoid_df(floating x) noexcept nogil:
+    # sigma'(x) = sigma(x)(1 - sigma(x)) = e / (1 + e)^2, e = exp(-|x|) (f' is even).
+    # The product form would lose every digit of 1 - sigma(x) once sigma(x) rounds to 1.
+    cdef floating e = _exp(-_fabs(x))
+    cdef floating s = 1 / (1 + e)
+    return e * s * s
+
+cdef inline floating sigmoid_d2f(floating x) noexcept nogil:
+    # sigma'' = sigma'(1 - 2 sigma) and 1 - 2 sigma(x) = -tanh(x / 2).
+    return -sigmoid_df(x) * _tanh(x / 2)
+
+cdef inline floating sigmoid_df_from_y(floating y) noexcept nogil:
+    return y * (1 - y)
+# </sigmoid>
+
+
+# <hard_sigmoid>
+cdef inline floating hard_sigmoid_f(floating x, floating slope) noexcept nogil:
+    cdef floating t = slope * x + <floating>0.5
+    return 0 if t < 0 else (1 if t > 1 else t)
+
+cdef inline floating hard_sigmoid_df(floating x, floating slope) noexcept nogil:
+    cdef floating t = slope * x + <floating>0.5
+    return x if _isnan(x) else (slope if 0 < t < 1 else 0)
+
+cdef inline floating hard_sigmoid_d2f(floating x, floating slope) noexcept nogil:
+    return x if _isnan(x) else 0
+# </hard_sigmoid>
+
+
+# <tanh>
+cdef inline floating tanh_f(floating x) noexcept nogil:
+    return _tanh(x)
+
+cdef inline floating tanh_df(floating x) noexcept nogil:
+    # 1 - tanh(x)^2 = 1 / cosh(x)^2 = 4e / (1 + e)^2 with e = exp(-2|x|): no cancellation
+    # in the tails, where 1 - tanh^2 would round to 0 long before the true value does.
+    cdef floating e = _exp(-2 * _fabs(x))
+    return 4 * e / ((1 + e) * (1 + e))
+
+cdef inline floating tanh_d2f(floating x) noexcept nogil:
+    return -2 * _tanh(x) * tanh_df(x)
+
+cdef inline floating tanh_df_from_y(floating y) noexcept nogil:
+    return 1 - y * y
+# </tanh>
+
+
+# <hard_tanh>
+cdef inline floating hard_tanh_f(floating x) noexcept nogil:
+    return -1 if x < -1 else (1 if x > 1 else x)
+
+cdef inline floating hard_tanh_df(floating x) noexcept nogil:
+    return x if _isnan(x) else (1 if -1 < x < 1 else 0)
+
+cdef inline floating hard_tanh_d2f(floating x) noexcept nogil:
+    return x if _isnan(x) else 0
+# </hard_tanh>
+
+
+# <softsign>
+cdef inline floating softsign_f(floating x) noexcept nogil:
+    # x / (1 + |x|) is inf / inf at x = +-inf; the limit is +-1.
+    cdef floating a = _fabs(x)
+    return _copysign(<floating>1, x) if a == INFINITY else x / (1 + a)
+
+cdef inline floating softsign_df(floating x) noexcept nogil:
+    cdef floating r = 1 / (1 + _fabs(x))
+    return r * r
+
+cdef inline floating softsign_d2f(floating x) noexcept nogil:
+    # -2 sign(x) / (1 + |x|)^3, with sign(0) = 0 (f'' jumps from +2 to -2 there).
+    cdef floating r = 1 / (1 + _fabs(x))
+    cdef floating sign = (x > 0) - (x < 0)
+    return -2 * sign * r * r * r
+# </softsign>
+
+
+# <relu>
+cdef inline floating relu_f(floating x) noexcept nogil:
+    return 0 if x < 0 else x
+
+cdef inline floating relu_df(floating x) noexcept nogil:
+    return x if _isnan(x) else (1 if x > 0 else 0)
+
+cdef inline floating relu_d2f(floating x) noexcept nogil:
+    return x if _isnan(x) else 0
+
+cdef inline floating relu_df_from_y(floating y) noexcept nogil:
+    # y > 0 exactly when x > 0, so the output alone decides.
+    return relu_df(y)
+# </relu>
+
+
+# <leaky_relu>
+cdef inline floating leaky_relu_f(floating x, floating alpha) noexcept nogil:
+    # The piecewise form, not max(x, alpha x): PReLU may learn alpha > 1.
+    return x if x > 0 else alpha * x
+
+cdef inline floating leaky_relu_df(floating x, floating alpha) noexcept nogil:
+    return x if _isnan(x) else (1 if x > 0 else alpha)
+
+cdef inline floating leaky_relu_d2f(floating x, floating alpha) noexcept nogil:
+    return x if _isnan(x) else 0
+# </leaky_relu>
+
+
+# <elu>
+cdef inline floating elu_f(floating x, floating alpha) noexcept nogil:
+    # expm1(x) = exp(x) - 1 without the cancellation near x = 0.
+    return x if x > 0 else alpha * _expm1(x)
+
+cdef inline floating elu_df(floating x, floating alpha) noexcept nogil:
+    return 1 if x > 0 else alpha * _exp(x)
+
+cdef inline floating elu_d2f(floating x, floating alpha) noexcept nogil:
+    return 0 if x > 0 else alpha * _exp(x)
+
+cdef inline floating elu_df_from_y(floating y, floating alpha) noexcept nogil:
+    # For x <= 0, y = alpha (exp(x) - 1), so alpha exp(x) = y + alpha: no exp needed.
+    return 1 if y > 0 else y + alpha
+# </elu>
+
+
+# <selu>
+cdef inline floating selu_f(floating x) noexcept nogil:
+    return <floating>SELU_LAMBDA * elu_f(x, <floating>SELU_ALPHA)
+
+cdef inline floating selu_df(floating x) noexcept nogil:
+    return <floating>SELU_LAMBDA * elu_df(x, <floating>SELU_ALPHA)
+
+cdef inline floating selu_d2f(floating x) noexcept nogil:
+    return <floating>SELU_LAMBDA * elu_d2f(x, <floating>SELU_ALPHA)
+
+cdef inline floating selu_df_from_y(floating y) noexcept nogil:
+    # y = lambda alpha (exp(x) - 1) for x <= 0, so lambda alpha exp(x) = y + lambda alpha.
+    return <floating>SELU_LAMBDA if y > 0 else y + <floating>(SELU_LAMBDA * SELU_ALPHA)
+# </selu>
+
+
+# <softplus>
+cdef inline floating softplus_f(floating x) noexcept nogil:
+    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): e^x never overflows, and log1p keeps
+    # the digits of e^-|x| when it is tiny (softplus(-50) = 1.9e-22, not 0).
+    return (x if x > 0 else 0) + _log1p(_exp(-_fabs(x)))
+
+cdef inline floating softplus_df(floating x) noexcept nogil:
+    return sigmoid_f(x)
+
+cdef inline floating softplus_d2f(floating x) noexcept nogil:
+    return sigmoid_df(x)
+# </softplus>
+
+
+# <swish>
+cdef inline floating swish_f(floating x, floating beta) noexcept nogil:
+    # x sigma(beta x) is (-inf) * 0 at x = -inf; the limit is 0.
+    return 0 if x == -INFINITY else x * sigmoid_f(beta * x)
+
+cdef inline floating swish_df(floating x, floating beta) noexcept nogil:
+    # f' = sigma(u) + u sigma'(u) with u = beta x.
+    cdef floating u = beta * x
+    return (1 if u > 0 else 0) if _isinf(u) else sigmoid_f(u) + u * sigmoid_df(u)
+
+cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
+    # f'' = beta sigma'(u) (2 + u sigma''(u) / sigma'(u)) = beta sigma'(u) (2 - u tanh(u / 2)).
+    cdef floating u = beta * x
+    return 0 if _isinf(u) else beta * sigmoid_df(u) * (2 - u * _tanh(u / 2))
+# </swish>
+
+
+# <gelu>
+cdef inline floating gelu_f(floating x) noexcept nogil:
+    # x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2: written with erfc, the left tail keeps
+    # its digits (1 + erf(x / sqrt 2) cancels to 0 there); (-inf) * 0 at x = -inf is 0.
+    return 0 if x == -INFINITY else x * _erfc(-x * <floating>SQRT1_2) / 2
+
+cdef inline floating gelu_df(floating x) noexcept nogil:
+    # f' = Phi(x) + x phi(x), phi the standard normal density.
+    cdef floating phi = <floating>INV_SQRT_2PI * _exp(-x * x / 2)
+    if _isinf(x):
+        return 1 if x > 0 else 0
+    return _erfc(-x * <floating>SQRT1_2) / 2 + x * phi
+
+cdef inline floating gelu_d2f(floating x) noexcept nogil:
+    # f'' = phi(x) (2 - x^2), as 2 phi - (x phi) x so that x^2 cannot overflow against phi = 0.
+    cdef floating phi = <floating>INV_SQRT_2PI * _exp(-x * x / 2)
+    return 0 if _isinf(x) else 2 * phi - (x * phi) * x
+# </gelu>
+
+
+# <gelu_tanh>
+# The tanh approximation: x (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + k x^3), computed as
+# x sigma(v) with v = 2u, since (1 + tanh(u)) / 2 = sigma(2u) has no cancellation at u << 0.
+cdef inline floating gelu_tanh_f(floating x) noexcept nogil:
+    cdef floating v = 2 * <floating>SQRT_2_OVER_PI * (x + <floating>GELU_K * x * x * x)
+    return 0 if x == -INFINITY else x * sigmoid_f(v)
+
+cdef inline floating gelu_tanh_df(floating x) noexcept nogil:
+    # f' = sigma(v) + x sigma'(v) v'. Beyond |x| = 1e10, sigma'(v) is 0 to any precision
+    # while v' overflows, so the limits 0 and 1 are returned there.
+    cdef floating c = 2 * <floating>SQRT_2_OVER_PI
+    cdef floating v = c * (x + <floating>GELU_K * x * x * x)
+    cdef floating dv = c * (1 + 3 * <floating>GELU_K * x * x)
+    if _fabs(x) > <floating>1e10:
+        return 1 if x > 0 else 0
+    return sigmoid_f(v) + x * sigmoid_df(v) * dv
+
+cdef inline floating gelu_tanh_d2f(floating x) noexcept nogil:
+    # f'' = sigma'(v) (2 v' - x tanh(v / 2) v'^2 + x v''), using sigma'' = -sigma' tanh(v / 2).
+    cdef floating c = 2 * <floating>SQRT_2_OVER_PI
+    cdef floating v = c * (x + <floating>GELU_K * x * x * x)
+    cdef floating dv = c * (1 + 3 * <floating>GELU_K * x * x)
+    cdef floating d2v = c * 6 * <floating>GELU_K * x
+    if _fabs(x) > <floating>1e10:
+        return 0
+    return sigmoid_df(v) * (2 * dv - x * _tanh(v / 2) * dv * dv + x * d2v)
+# </gelu_tanh>
+
+
+# <mish>
+# g(x) = tanh(softplus(x)) = ((1 + e^x)^2 - 1) / ((1 + e^x)^2 + 1), rewritten with
+# q = e^-|x| <= 1 so that nothing overflows:
+#     x >= 0:  g = (1 + 2q) / D,       D = 1 + 2q + 2q^2
+#     x <  0:  g = q (q + 2) / D,      D = q^2 + 2q + 2
+# and sigma(x) (1 - g^2) = 4 w (1 + q) / D^2 with w = q^2 (x >= 0) or w = q (x < 0).
+cdef inline floating mish_f(floating x) noexcept nogil:
+    cdef floating q = _exp(-_fabs(x))
+    cdef floating g = (1 + 2 * q) / (1 + 2 * q + 2 * q * q) if x >= 0 else q * (q + 2) / (q * q + 2 * q + 2)
+    return 0 if x == -INFINITY else x * g
+
+cdef inline floating mish_df(floating x) noexcept nogil:
+    # f' = g + x g', g' = sigma(x) (1 - g^2) (the chain rule through tanh and softplus).
+    cdef floating q = _exp(-_fabs(x))
+    cdef floating D = 1 + 2 * q + 2 * q * q if x >= 0 else q * q + 2 * q + 2
+    cdef floating g = (1 + 2 * q) / D if x >= 0 else q * (q + 2) / D
+    cdef floating w = q * q if x >= 0 else q
+    if _isinf(x):
+        return 1 if x > 0 else 0
+    return g + x * 4 * w * (1 + q) / (D * D)
+
+cdef inline floating mish_d2f(floating x) noexcept nogil:
+    # f'' = 2h + (x h)(1 - sigma - 2 sigma g) with h = g' = sigma (1 - g^2); grouping
+    # x h keeps x = 1e308 from meeting h = 0 as inf * 0.
+    cdef floating q = _exp(-_fabs(x))
+    cdef floating D = 1 + 2 * q + 2 * q * q if x >= 0 else q * q + 2 * q + 2
+    cdef floating g = (1 + 2 * q) / D if x >= 0 else q * (q + 2) / D
+    cdef floating w = q * q if x >= 0 else q
+    cdef floating h = 4 * w * (1 + q) / (D * D)
+    cdef floating sigma = 1 / (1 + q) if x >= 0 else q / (1 + q)
+    cdef floating one_minus_sigma = q / (1 + q) if x >= 0 else 1 / (1 + q)
+    return 0 if _isinf(x) else 2 * h + (x * h) * (one_minus_sigma - 2 * sigma * g)
+# </mish>

@@ -1,0 +1,42 @@
+/*
+ * nl_math.h -- constants, and vector versions of libm for the compiler.
+ *
+ * A loop such as `y[i] = 1 / (1 + exp(-x[i]))` runs one scalar exp() per element
+ * unless the compiler knows that a vector version of exp exists. glibc ships those
+ * vector versions (libmvec, 4 doubles or 8 floats per call with AVX2) but only
+ * announces them to gcc under -ffast-math, which would also break NaN and inf
+ * handling. Declaring the SIMD variants here ourselves gives the speed without
+ * fast-math: libmvec's functions keep IEEE special values and are accurate to
+ * a few ulp (the test suite checks every kernel against mpmath).
+ *
+ * setup.py defines NL_HAVE_LIBMVEC only after a probe program using these
+ * declarations compiled, linked and ran; elsewhere this header is empty and the
+ * kernels are plain (portable) C.
+ */
+#ifndef NL_MATH_H
+#define NL_MATH_H
+#include <math.h>
+
+#if defined(NL_HAVE_LIBMVEC)
+#define NL_DECLARE_SIMD _Pragma("omp declare simd notinbranch")
+NL_DECLARE_SIMD extern double exp(double);
+NL_DECLARE_SIMD extern float expf(float);
+NL_DECLARE_SIMD extern double expm1(double);
+NL_DECLARE_SIMD extern float expm1f(float);
+NL_DECLARE_SIMD extern double log1p(double);
+NL_DECLARE_SIMD extern float log1pf(float);
+NL_DECLARE_SIMD extern double tanh(double);
+NL_DECLARE_SIMD extern float tanhf(float);
+NL_DECLARE_SIMD extern double erfc(double);
+NL_DECLARE_SIMD extern float erfcf(float);
+#endif
+
+/* Constants to the last digit of a double (checked against mpmath by the tests). */
+#define NL_SQRT1_2        0.70710678118654752440   /* 1/sqrt(2), for Phi(x) = erfc(-x/sqrt(2))/2 */
+#define NL_INV_SQRT_2PI   0.39894228040143267794   /* 1/sqrt(2 pi), the normal density's factor */
+#define NL_SQRT_2_OVER_PI 0.79788456080286535588   /* sqrt(2/pi), GELU's tanh approximation */
+#define NL_GELU_K         0.044715                 /* the cubic coefficient of that approximation */
+#define NL_SELU_LAMBDA    1.05070098735548049342   /* Klambauer et al. (2017), eq. 14 */
+#define NL_SELU_ALPHA     1.67326324235437728482
+
+#endif

@@ -1,0 +1,129 @@
+"""Build the compiled kernels of neuronlab.
+
+Environment switches (all optional):
+
+``NEURONLAB_BOUNDSCHECK=1``
+    Compile with Cython's bounds and initialization checks on. The normal build turns
+    them off because the Python wrappers validate every array first; ``make test-debug``
+    runs the kernel tests against a checked build to prove that.
+``NEURONLAB_PORTABLE=1``
+    Do not tune for this CPU (no ``-march=native``): for binaries that travel.
+``NEURONLAB_NO_OPENMP=1`` / ``NEURONLAB_NO_LIBMVEC=1``
+    Skip threads / glibc's vector math even where the compiler offers them.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+from setuptools import Extension, setup
+
+HERE = Path(__file__).resolve().parent
+KERNELS = HERE / "neuronlab" / "_kernels"
+
+
+def flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def compiles(source: str, cflags: list[str], ldflags: list[str] = ()) -> bool:
+    """Does the C compiler build *and run* `source` with these flags?"""
+    cc = sysconfig.get_config_var("CC") or "cc"
+    with tempfile.TemporaryDirectory() as tmp:
+        c_file, exe = Path(tmp, "probe.c"), Path(tmp, "probe")
+        c_file.write_text(source)
+        cmd = [*cc.split(), *cflags, str(c_file), "-o", str(exe), *ldflags, "-lm"]
+        try:
+            build = subprocess.run(cmd, capture_output=True, timeout=120)
+            return build.returncode == 0 and subprocess.run([str(exe)], timeout=60).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
+
+
+OPENMP_PROBE = """
+#include <omp.h>
+int main(void) { int n = 0;
+#pragma omp parallel reduction(+:n)
+  n += 1;
+  return n >= 1 ? 0 : 1; }
+"""
+
+# The same declaration nl_math.h makes: a loop over exp() must link against libmvec.
+LIBMVEC_PROBE = """
+#include <math.h>
+#pragma omp declare simd notinbranch
+extern double exp(double);
+int main(void) { double x[64], y[64]; int i;
+  for (i = 0; i < 64; i++) x[i] = -i / 8.0;
+  for (i = 0; i < 64; i++) y[i] = exp(x[i]);
+  return (y[0] == 1.0 && y[8] < 0.37 && y[8] > 0.36) ? 0 : 1; }
+"""
+
+
+def compiler_options() -> tuple[list[str], list[str], list[tuple[str, str | None]]]:
+    # errno is never read, and no kernel enables FP traps: without these two, gcc may neither
+    # vectorize a call to exp() nor evaluate both sides of a branch as one SIMD select.
+    cflags = ["-O3", "-fno-math-errno", "-fno-trapping-math"]
+    ldflags: list[str] = []
+    macros: list[tuple[str, str | None]] = []
+    if sys.platform == "win32":
+        return ["/O2"], [], macros
+    if not flag("NEURONLAB_PORTABLE") and compiles("int main(void){return 0;}", ["-march=native"]):
+        cflags.append("-march=native")
+    if not flag("NEURONLAB_NO_OPENMP") and compiles(OPENMP_PROBE, ["-fopenmp"], ["-fopenmp"]):
+        cflags.append("-fopenmp")
+        ldflags.append("-fopenmp")
+    if not flag("NEURONLAB_NO_LIBMVEC") and compiles(
+        LIBMVEC_PROBE, [*cflags, "-fopenmp-simd"], ["-lmvec"]
+    ):
+        cflags.append("-fopenmp-simd")
+        ldflags.append("-lmvec")
+        macros.append(("NL_HAVE_LIBMVEC", "1"))
+    return cflags, ldflags, macros
+
+
+def extensions() -> list[Extension]:
+    from Cython.Build import cythonize
+
+    sys.path.insert(0, str(KERNELS))
+    import _generate  # noqa: E402  (the kernel table lives beside the kernels)
+
+    _generate.write()
+    checked = flag("NEURONLAB_BOUNDSCHECK")
+    cflags, ldflags, macros = compiler_options()
+    mode = f"cflags={cflags} ldflags={ldflags} macros={macros} boundscheck={checked}"
+    print(f"neuronlab: {mode}")
+    # Cython tracks source changes, not option changes: rebuild everything when the options
+    # differ from the last build's (e.g. after `make test-debug`).
+    stamp = HERE / "build" / "neuronlab-build-options.txt"
+    force = not stamp.exists() or stamp.read_text() != mode
+    stamp.parent.mkdir(exist_ok=True)
+    stamp.write_text(mode)
+    modules = [
+        Extension(
+            f"neuronlab._kernels.{pyx.stem}",
+            [str(pyx.relative_to(HERE))],
+            include_dirs=[str(KERNELS)],
+            extra_compile_args=cflags,
+            extra_link_args=ldflags,
+            define_macros=macros,
+        )
+        for pyx in sorted(KERNELS.glob("*.pyx"))
+    ]
+    # The one place where compiler directives are set.
+    directives = {
+        "language_level": 3,
+        "boundscheck": checked,
+        "initializedcheck": checked,
+        "wraparound": False,
+        "cdivision": True,
+        "embedsignature": True,
+    }
+    return cythonize(modules, compiler_directives=directives, force=force, quiet=True)
+
+
+setup(ext_modules=extensions())
