@@ -234,7 +234,7 @@ cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
 cdef inline floating gelu_f(floating x) noexcept nogil:
     # x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2: written with erfc, the left tail keeps
     # its digits (1 + erf(x / sqrt 2) cancels to 0 there); (-inf) * 0 at x = -inf is 0.
-    return 0 if x == -INFINITY else x * _erfc(-x * <floating>SQRT1_2) / 2
+    return 0 if x == -INFINITY else x * (_erfc(-x * <floating>SQRT1_2) / 2)
 
 cdef inline floating gelu_df(floating x) noexcept nogil:
     # f' = Phi(x) + x phi(x), phi the standard normal density.
@@ -298,7 +298,7 @@ cdef inline floating mish_df(floating x) noexcept nogil:
     cdef floating w = q * q if x >= 0 else q
     if _isinf(x):
         return 1 if x > 0 else 0
-    return g + x * 4 * w * (1 + q) / (D * D)
+    return g + x * (4 * w * (1 + q) / (D * D))
 
 cdef inline floating mish_d2f(floating x) noexcept nogil:
     # f'' = 2h + (x h)(1 - sigma - 2 sigma g) with h = g' = sigma (1 - g^2); grouping

@@ -1,0 +1,122 @@
+"""Checks made once, in Python, before any compiled kernel sees an array.
+
+The kernels run without bounds checks, so everything they rely on is established here:
+a real floating dtype (float32 or float64), C-contiguous memory, matching shapes, and an
+output buffer that is writeable and does not partly overlap an input.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def float_dtype(x: np.ndarray, name: str) -> np.dtype:
+    """The dtype a kernel computes `x` in: float32 and float64 stay, float16 becomes
+    float32, bools and integers become float64; anything else is a TypeError."""
+    dt = x.dtype
+    if dt in FLOAT_DTYPES:
+        return dt
+    if dt == np.float16:
+        return np.dtype(np.float32)
+    if dt.kind in "biu":
+        return np.dtype(np.float64)
+    kind = {
+        "c": "complex numbers have no order, so these functions are undefined on them",
+        "f": "extended precision is not supported; convert to float64",
+        "O": "object arrays cannot be handed to a compiled kernel; convert to float64",
+        "U": "strings are not numbers",
+        "S": "bytes are not numbers",
+    }.get(dt.kind, "expected float32, float64, an integer or a bool dtype")
+    raise TypeError(f"{name} has dtype {dt}: {kind}")
+
+
+def as_float_array(x: Any, name: str, dtype: np.dtype | None = None) -> np.ndarray:
+    """`x` as a C-contiguous float32/float64 array (no copy when it already is one).
+
+    Lists, tuples and scalars are accepted like NumPy accepts them. With `dtype` given,
+    the array is converted to it (used to bring `dy` to the dtype of `x`).
+    """
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        if isinstance(x, str | bytes):
+            raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
+        try:
+            arr = np.asarray(x)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+    target = float_dtype(arr, name) if dtype is None else dtype
+    if dtype is not None:
+        float_dtype(arr, name)  # reject complex, strings, ... with the same message
+    return np.asarray(arr, dtype=target, order="C")  # keeps 0-d arrays 0-d
+
+
+def result_dtype(*arrays: np.ndarray) -> np.dtype:
+    """The common kernel dtype: float64 if any input needs it, else float32."""
+    single = all(a.dtype == np.float32 for a in arrays)
+    return np.dtype(np.float32) if single else np.dtype(np.float64)
+
+
+def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{b_name} has shape {b.shape} but {a_name} has shape {a.shape}; they must match")
+
+
+def prepare_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, inputs: dict[str, np.ndarray]):
+    """Check a user's `out=` and return (buffer the kernel writes, array to return).
+
+    The buffer is `out` itself when it is C-contiguous; otherwise a temporary whose values
+    are copied into `out` afterwards (see :func:`finish_out`). `out` may be exactly one of
+    the inputs (an in-place update: each element is read before it is written) but must
+    not overlap one partially, where the kernel would read values it already overwrote.
+    """
+    if out is None:
+        buf = np.empty(shape, dtype=dtype)
+        return buf, buf
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"out has shape {out.shape} but the result has shape {tuple(shape)}")
+    if out.dtype != dtype:
+        raise TypeError(f"out has dtype {out.dtype} but the result has dtype {dtype}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    for name, arr in inputs.items():
+        if np.shares_memory(out, arr) and not _same_memory(out, arr):
+            raise ValueError(f"out partially overlaps {name}; pass a separate array or {name} itself")
+    if out.flags.c_contiguous:
+        return out, out
+    return np.empty(shape, dtype=dtype), out
+
+
+def finish_out(buf: np.ndarray, out: np.ndarray) -> np.ndarray:
+    if buf is not out:
+        out[...] = buf
+    return out
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    return (
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+        and a.strides == b.strides
+        and a.shape == b.shape
+    )
+
+
+def check_real(value: Any, name: str, *, low: float | None = None, low_open: bool = False,
+               high: float | None = None) -> float:
+    """A finite real hyper-parameter within [low, high] (or (low, ...] when `low_open`)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if low is not None and (v <= low if low_open else v < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {v}")
+    if high is not None and v > high:
+        raise ValueError(f"{name} must be <= {high}, got {v}")
+    return v

@@ -1,0 +1,740 @@
+"""Activation functions: the non-linearity of a neuron, a = f(z), and its derivatives.
+
+Every activation is an object with the same methods, computed by compiled kernels
+(``neuronlab/_kernels/activation.pxd`` holds the one-number formulas):
+
+=========================  ===================================================
+``act(z)``, ``forward``    f(z), elementwise
+``derivative(z)``          f'(z)
+``second_derivative(z)``   f''(z)
+``backward(z, da)``        f'(z) * da in one pass: the error signal delta
+``backward_from_output``   the same from a = f(z) alone (sigmoid, tanh, relu,
+                           elu, selu): no need to keep z, often no exp()
+=========================  ===================================================
+
+>>> import numpy as np
+>>> import neuronlab as nl
+>>> act = nl.activations.get("sigmoid")
+>>> act(np.array([-1.0, 0.0, 1.0]))
+array([0.26894142, 0.5       , 0.73105858])
+>>> act.derivative(np.array([0.0]))
+array([0.25])
+
+Inputs: float32 stays float32 and float64 stays float64; bools and integers are
+computed in float64 (float16 in float32); complex, object and string arrays are a
+TypeError. Any shape and memory layout works; ``out=`` receives the result.
+
+Kinks: where f is not differentiable, ``derivative`` and ``backward`` return the
+derivative of the outer piece (the open interval on which f is linear does not contain
+its ends): relu'(0) = 0, leaky_relu'(0) = alpha, hard_tanh'(+-1) = 0, as PyTorch does.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from neuronlab._config import get_num_threads
+from neuronlab._kernels import _elementwise
+from neuronlab._validation import (
+    as_float_array,
+    check_real,
+    check_same_shape,
+    finish_out,
+    prepare_out,
+    result_dtype,
+)
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "SELU",
+    "Activation",
+    "BinaryStep",
+    "HardSigmoid",
+    "HardTanh",
+    "Identity",
+    "LeakyReLU",
+    "Mish",
+    "PReLU",
+    "RReLU",
+    "ReLU",
+    "Sigmoid",
+    "Softplus",
+    "Softsign",
+    "Swish",
+    "Tanh",
+    "available",
+    "get",
+    "register",
+]
+
+INF = float("inf")
+
+# Extremes found with mpmath (the tests recompute them): min over x of x * sigma(x),
+# x * Phi(x), x * sigma(1.702 x) * 1.702 / 1.702, the tanh form of GELU, and Mish.
+SWISH_MIN = -0.27846454276107379510  # at beta = 1; scales as 1 / beta
+GELU_MIN = -0.16997120328649166
+GELU_TANH_MIN = -0.17004101365424445
+MISH_MIN = -0.30884003029966646
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+class Activation:
+    """Base class: an elementwise function f with its derivatives, run by compiled kernels.
+
+    Subclasses set the class attributes below and, when they have parameters,
+    :meth:`kernel_params`.
+
+    Attributes
+    ----------
+    name : str
+        The registry name, ``neuronlab.activations.get(name)``.
+    formula, derivative_formula : str
+        f(x) and f'(x) in LaTeX, as the textbook shows them.
+    expression : str
+        f(x) in SymPy syntax, with the parameters by name (see :meth:`sympy_expr`).
+    output_range : tuple of float
+        The infimum and supremum of f.
+    zero_centred : bool
+        f is odd, f(-x) = -f(x): inputs symmetric about 0 give outputs with mean 0.
+    monotonic : bool
+        f never decreases.
+    smooth : bool
+        f' exists and is continuous everywhere (f is C^1).
+    saturating : bool
+        f'(x) -> 0 as x -> +inf and as x -> -inf: large inputs of either sign stop learning.
+    has_output_derivative : bool
+        :meth:`backward_from_output` exists: f' can be written with y = f(x) alone.
+    """
+
+    name: ClassVar[str]
+    kernel: ClassVar[str]
+    formula: ClassVar[str]
+    derivative_formula: ClassVar[str]
+    expression: ClassVar[str]
+    output_range: tuple[float, float]
+    zero_centred: ClassVar[bool] = False
+    monotonic: ClassVar[bool] = True
+    smooth: ClassVar[bool] = True
+    saturating: ClassVar[bool] = False
+    has_output_derivative: ClassVar[bool] = False
+
+    # -- parameters ----------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, Any]:
+        """The parameters this activation was made with, by name."""
+        return {}
+
+    def kernel_params(self) -> tuple[float, ...]:
+        """The numbers handed to the compiled kernel after the arrays."""
+        return ()
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and _params_equal(self.params, other.params)
+
+    __hash__ = None  # mutable parameters (PReLU's alpha): not hashable
+
+    # -- the maths -----------------------------------------------------------------
+    def forward(self, x: Any, training: bool = False, *, out: np.ndarray | None = None) -> np.ndarray:
+        """f(x), elementwise. `training` only matters for RReLU."""
+        return self._run("forward", x, out=out)
+
+    __call__ = forward
+
+    def derivative(self, x: Any, training: bool = False, *, out: np.ndarray | None = None) -> np.ndarray:
+        """f'(x), elementwise."""
+        return self._run("derivative", x, out=out)
+
+    def second_derivative(self, x: Any, *, out: np.ndarray | None = None) -> np.ndarray:
+        """f''(x), elementwise."""
+        return self._run("second_derivative", x, out=out)
+
+    def backward(self, x: Any, dy: Any, training: bool = False, *,
+                 out: np.ndarray | None = None) -> np.ndarray:
+        """The chain rule through f: dx = f'(x) * dy, in one pass with no temporary.
+
+        In back-propagation `x` is the pre-activation z and `dy` the gradient of the
+        loss with respect to the activation a = f(z); the result is delta = dJ/dz.
+        """
+        return self._run("backward", x, dy, out=out)
+
+    def backward_from_output(self, y: Any, dy: Any, *, out: np.ndarray | None = None) -> np.ndarray:
+        """dx = f'(x) * dy computed from the output y = f(x) instead of x.
+
+        Only where f' is a function of y (:attr:`has_output_derivative`): sigmoid
+        (y(1 - y)), tanh (1 - y^2), relu, elu and selu. A layer that uses it need not
+        keep z, and for sigmoid and tanh skips an exp().
+        """
+        if not self.has_output_derivative:
+            raise NotImplementedError(
+                f"{self.name}'s derivative cannot be written from its output alone; "
+                "use backward(x, dy)"
+            )
+        return self._run("backward_from_output", y, dy, out=out, first="y")
+
+    def sympy_expr(self, substitute: bool = True):
+        """f(x) as a SymPy expression in the symbol ``x`` (SymPy must be installed).
+
+        With ``substitute=False`` the parameters stay symbols named as in :attr:`params`.
+        """
+        try:
+            import sympy
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("sympy_expr() needs SymPy: pip install sympy") from exc
+        names = {k: sympy.Symbol(k, real=True) for k in self.kernel_param_names()}
+        names["x"] = sympy.Symbol("x", real=True)
+        expr = sympy.sympify(self.expression, locals=names)
+        if substitute:
+            expr = expr.subs({names[k]: sympy.Float(v, 30) for k, v in
+                              zip(self.kernel_param_names(), self.kernel_params(), strict=True)})
+        return expr
+
+    def kernel_param_names(self) -> tuple[str, ...]:
+        """The names of :meth:`kernel_params`, as used in :attr:`expression`."""
+        return ()
+
+    # -- plumbing ------------------------------------------------------------------
+    def _run(self, op: str, x: Any, dy: Any = None, *, out: np.ndarray | None, first: str = "x"):
+        scalar = np.ndim(x) == 0 and not isinstance(x, np.ndarray)
+        x = as_float_array(x, first)
+        arrays = {first: x}
+        if dy is not None:
+            dy = as_float_array(dy, "dy")
+            check_same_shape(x, first, dy, "dy")
+            dtype = result_dtype(x, dy)
+            arrays = {first: as_float_array(x, first, dtype), "dy": as_float_array(dy, "dy", dtype)}
+        dtype = arrays[first].dtype
+        buf, result = prepare_out(out, x.shape, dtype, arrays)
+        kernel = getattr(_elementwise, f"{self.kernel}_{op}")
+        kernel(*(a.reshape(-1) for a in arrays.values()), buf.reshape(-1),
+               *self._params_for(op), n_threads=get_num_threads())
+        result = finish_out(buf, result)
+        return result[()] if scalar and out is None else result
+
+    def _params_for(self, op: str) -> tuple[float, ...]:
+        return self.kernel_params()
+
+
+def _params_equal(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+# ----------------------------------------------------------------------------------------
+# The registry
+# ----------------------------------------------------------------------------------------
+_REGISTRY: dict[str, type[Activation]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(cls: type[Activation], *aliases: str) -> type[Activation]:
+    """Add an activation class to the registry under ``cls.name`` (and `aliases`)."""
+    _REGISTRY[cls.name] = cls
+    for alias in aliases:
+        _ALIASES[alias] = cls.name
+    return cls
+
+
+def available() -> list[str]:
+    """Every registered activation name (aliases such as ``silu`` not repeated), sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str | Activation, **params: Any) -> Activation:
+    """The activation called `name`, made with `params`.
+
+    >>> get("leaky_relu", alpha=0.1)
+    LeakyReLU(alpha=0.1)
+
+    An :class:`Activation` passes through unchanged (with no params allowed).
+    """
+    if isinstance(name, Activation):
+        if params:
+            raise TypeError("params can only be given with an activation name")
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string or an Activation, got {type(name).__name__}")
+    key = _ALIASES.get(name, name)
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown activation {name!r}; available: {', '.join(available())}")
+    try:
+        return _REGISTRY[key](**params)
+    except TypeError as exc:
+        raise TypeError(f"{name}: {exc}") from None
+
+
+# ----------------------------------------------------------------------------------------
+# The activations, in the order of the course
+# ----------------------------------------------------------------------------------------
+class Identity(Activation):
+    r"""f(x) = x, f'(x) = 1. A linear neuron: stacking these stays linear."""
+
+    name = kernel = "identity"
+    formula = r"f(x) = x"
+    derivative_formula = r"f'(x) = 1"
+    expression = "x"
+    output_range = (-INF, INF)
+    zero_centred = True
+
+
+class BinaryStep(Activation):
+    r"""f(x) = 1 if x >= 0 else 0: the perceptron's threshold unit.
+
+    f'(x) = 0 wherever it exists (and we return 0 at x = 0 too), so gradient descent
+    cannot train it: Rosenblatt's rule does instead.
+    """
+
+    name = kernel = "binary_step"
+    formula = r"f(x) = \begin{cases} 1 & x \ge 0 \\ 0 & x < 0 \end{cases}"
+    derivative_formula = r"f'(x) = 0 \quad (x \ne 0)"
+    expression = "Piecewise((1, x >= 0), (0, True))"
+    output_range = (0.0, 1.0)
+    smooth = False
+    saturating = True
+
+
+class Sigmoid(Activation):
+    r"""The logistic function sigma(x) = 1 / (1 + e^{-x}); sigma'(x) = sigma(x)(1 - sigma(x))."""
+
+    name = kernel = "sigmoid"
+    formula = r"\sigma(x) = \frac{1}{1 + e^{-x}}"
+    derivative_formula = r"\sigma'(x) = \sigma(x)\,\bigl(1 - \sigma(x)\bigr)"
+    expression = "1/(1 + exp(-x))"
+    output_range = (0.0, 1.0)
+    saturating = True
+    has_output_derivative = True
+
+
+class HardSigmoid(Activation):
+    r"""f(x) = clip(slope * x + 1/2, 0, 1): sigmoid's first-order Taylor expansion, clipped.
+
+    The course's hard-logistic uses slope = 1/4 (sigma'(0)); PyTorch uses 1/6 and older
+    Keras 0.2. f'(x) = slope for |x| < 1 / (2 slope), else 0.
+    """
+
+    name = kernel = "hard_sigmoid"
+    formula = r"f(x) = \max\bigl(0, \min(1, s x + \tfrac{1}{2})\bigr)"
+    derivative_formula = r"f'(x) = \begin{cases} s & |x| < \frac{1}{2s} \\ 0 & \text{otherwise} \end{cases}"
+    expression = "Max(0, Min(1, slope*x + Rational(1, 2)))"
+    output_range = (0.0, 1.0)
+    smooth = False
+    saturating = True
+
+    def __init__(self, slope: float = 0.25):
+        self.slope = check_real(slope, "slope", low=0.0, low_open=True)
+
+    @property
+    def params(self):
+        return {"slope": self.slope}
+
+    def kernel_params(self):
+        return (self.slope,)
+
+    def kernel_param_names(self):
+        return ("slope",)
+
+
+class Tanh(Activation):
+    r"""tanh(x) = (e^x - e^{-x}) / (e^x + e^{-x}) = 2 sigma(2x) - 1; tanh' = 1 - tanh^2."""
+
+    name = kernel = "tanh"
+    formula = r"\tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}"
+    derivative_formula = r"\tanh'(x) = 1 - \tanh^2(x)"
+    expression = "tanh(x)"
+    output_range = (-1.0, 1.0)
+    zero_centred = True
+    saturating = True
+    has_output_derivative = True
+
+
+class HardTanh(Activation):
+    r"""f(x) = clip(x, -1, 1); f'(x) = 1 for |x| < 1, else 0."""
+
+    name = kernel = "hard_tanh"
+    formula = r"f(x) = \max\bigl(-1, \min(1, x)\bigr)"
+    derivative_formula = r"f'(x) = \begin{cases} 1 & |x| < 1 \\ 0 & \text{otherwise} \end{cases}"
+    expression = "Max(-1, Min(1, x))"
+    output_range = (-1.0, 1.0)
+    zero_centred = True
+    smooth = False
+    saturating = True
+
+
+class Softsign(Activation):
+    r"""f(x) = x / (1 + |x|); f'(x) = 1 / (1 + |x|)^2: tanh's shape with polynomial tails."""
+
+    name = kernel = "softsign"
+    formula = r"f(x) = \frac{x}{1 + |x|}"
+    derivative_formula = r"f'(x) = \frac{1}{(1 + |x|)^2}"
+    expression = "x/(1 + Abs(x))"
+    output_range = (-1.0, 1.0)
+    zero_centred = True
+    saturating = True
+
+
+class ReLU(Activation):
+    r"""f(x) = max(0, x); f'(x) = 1 for x > 0, else 0 (0 at the kink)."""
+
+    name = kernel = "relu"
+    formula = r"f(x) = \max(0, x)"
+    derivative_formula = r"f'(x) = \begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}"
+    expression = "Max(0, x)"
+    output_range = (0.0, INF)
+    smooth = False
+    has_output_derivative = True
+
+
+class LeakyReLU(Activation):
+    r"""f(x) = x for x > 0, alpha x otherwise; f'(x) = 1 or alpha (alpha at the kink).
+
+    A small slope alpha keeps a gradient flowing for negative inputs: no dead units.
+    """
+
+    name = kernel = "leaky_relu"
+    formula = r"f(x) = \begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}"
+    derivative_formula = r"f'(x) = \begin{cases} 1 & x > 0 \\ \alpha & x \le 0 \end{cases}"
+    expression = "Piecewise((x, x > 0), (alpha*x, True))"
+    output_range = (-INF, INF)
+    smooth = False
+
+    def __init__(self, alpha: float = 0.01):
+        self.alpha = check_real(alpha, "alpha", low=0.0)
+
+    @property
+    def params(self):
+        return {"alpha": self.alpha}
+
+    def kernel_params(self):
+        return (self.alpha,)
+
+    def kernel_param_names(self):
+        return ("alpha",)
+
+
+class PReLU(Activation):
+    r"""Parametric ReLU: leaky ReLU whose slope alpha is learned (He et al., 2015).
+
+    `alpha` is one number shared by all units, or an array with one slope per unit,
+    applied along the last axis of x. :meth:`alpha_gradient` gives dJ/dalpha.
+    """
+
+    name = "prelu"
+    kernel = "leaky_relu"
+    formula = r"f(x) = \begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}"
+    derivative_formula = (r"\frac{\partial f}{\partial x} = \begin{cases} 1 & x > 0 \\ \alpha & x \le 0"
+                          r"\end{cases}, \quad \frac{\partial f}{\partial \alpha} = \min(0, x)")
+    expression = "Piecewise((x, x > 0), (alpha*x, True))"
+    output_range = (-INF, INF)
+    smooth = False
+    monotonic = True  # while alpha >= 0; a learned alpha may leave that range
+
+    def __init__(self, alpha: float | np.ndarray = 0.25):
+        if np.ndim(alpha) == 0:
+            self.alpha = check_real(alpha, "alpha")
+        else:
+            a = as_float_array(alpha, "alpha")
+            if a.ndim != 1 or a.size == 0:
+                raise ValueError(f"alpha must be a number or a 1-d array of slopes, got shape {a.shape}")
+            if not np.all(np.isfinite(a)):
+                raise ValueError("alpha must be finite")
+            self.alpha = a.astype(np.float64)
+
+    @property
+    def per_unit(self) -> bool:
+        return isinstance(self.alpha, np.ndarray)
+
+    @property
+    def params(self):
+        return {"alpha": self.alpha}
+
+    def kernel_params(self):
+        if self.per_unit:
+            raise ValueError("a per-unit PReLU has no single slope")
+        return (self.alpha,)
+
+    def kernel_param_names(self):
+        return ("alpha",)
+
+    def sympy_expr(self, substitute: bool = True):
+        if self.per_unit and substitute:
+            raise ValueError("a per-unit PReLU has one expression per unit; use substitute=False")
+        return super().sympy_expr(substitute)
+
+    def _run(self, op, x, dy=None, *, out, first="x"):
+        if not self.per_unit:
+            return super()._run(op, x, dy, out=out, first=first)
+        x = as_float_array(x, "x")
+        if x.ndim == 0 or x.shape[-1] != self.alpha.shape[0]:
+            raise ValueError(f"x has shape {x.shape}, but this PReLU has {self.alpha.shape[0]} "
+                             "slopes: the last axis of x must have that many units")
+        return _columns(op, x, self.alpha, dy, out)
+
+    def alpha_gradient(self, x: Any, dy: Any) -> float | np.ndarray:
+        """dJ/dalpha = sum of dy * min(0, x), over everything (shared) or per unit."""
+        x = as_float_array(x, "x")
+        dy = as_float_array(dy, "dy")
+        check_same_shape(x, "x", dy, "dy")
+        dtype = result_dtype(x, dy)
+        x, dy = x.astype(dtype, copy=False), dy.astype(dtype, copy=False)
+        k = self.alpha.shape[0] if self.per_unit else 1
+        if self.per_unit and (x.ndim == 0 or x.shape[-1] != k):
+            raise ValueError(f"x has shape {x.shape}; the last axis must have {k} units")
+        dalpha = np.empty(k, dtype=dtype)
+        _elementwise.leaky_relu_alpha_gradient(x.reshape(-1, k), dy.reshape(-1, k), dalpha)
+        return dalpha if self.per_unit else dalpha[0]
+
+
+class RReLU(Activation):
+    r"""Randomized leaky ReLU (Xu et al., 2015).
+
+    In training mode each element gets its own slope a ~ U(lower, upper), drawn from a
+    seeded generator and kept for :meth:`backward`; in evaluation mode the slope is the
+    mean (lower + upper) / 2.
+    """
+
+    name = "rrelu"
+    kernel = "leaky_relu"
+    formula = (r"f(x) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}, \quad "
+               r"a \sim U(l, u) \text{ (training)}, \ a = \tfrac{l + u}{2} \text{ (evaluation)}")
+    derivative_formula = r"f'(x) = \begin{cases} 1 & x > 0 \\ a & x \le 0 \end{cases}"
+    expression = "Piecewise((x, x > 0), (alpha*x, True))"
+    output_range = (-INF, INF)
+    smooth = False
+
+    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3, seed: int | None = None):
+        self.lower = check_real(lower, "lower", low=0.0)
+        self.upper = check_real(upper, "upper", low=self.lower)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.slopes: np.ndarray | None = None  # drawn by the last training-mode forward
+
+    @property
+    def params(self):
+        return {"lower": self.lower, "upper": self.upper, "seed": self.seed}
+
+    @property
+    def mean_slope(self) -> float:
+        return (self.lower + self.upper) / 2
+
+    def kernel_params(self):
+        return (self.mean_slope,)
+
+    def kernel_param_names(self):
+        return ("alpha",)
+
+    def forward(self, x, training=False, *, out=None):
+        if not training:
+            return super().forward(x, out=out)
+        x = as_float_array(x, "x")
+        self.slopes = self.rng.uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)
+        return self._training("forward", x, None, out)
+
+    __call__ = forward
+
+    def derivative(self, x, training=False, *, out=None):
+        if not training:
+            return super().derivative(x, out=out)
+        return self._training("derivative", as_float_array(x, "x"), None, out)
+
+    def backward(self, x, dy, training=False, *, out=None):
+        if not training:
+            return super().backward(x, dy, out=out)
+        return self._training("backward", as_float_array(x, "x"), dy, out)
+
+    def _training(self, op, x, dy, out):
+        if self.slopes is None or self.slopes.shape != x.shape:
+            raise ValueError(
+                "training-mode derivative/backward reuse the slopes of the last "
+                "forward(x, training=True), which must have x's shape "
+                f"{x.shape}; got {None if self.slopes is None else self.slopes.shape}"
+            )
+        return _columns(op, x.reshape(1, -1), self.slopes.reshape(-1), dy, out, shape=x.shape)
+
+
+def _columns(op, x, alpha, dy, out, shape=None):
+    """Leaky ReLU with a slope per column of x viewed as (m, k): PReLU and RReLU."""
+    shape = x.shape if shape is None else shape
+    k = alpha.shape[0]
+    arrays = {"x": x}
+    if dy is not None:
+        dy = as_float_array(dy, "dy")
+        if dy.shape != shape:
+            raise ValueError(f"dy has shape {dy.shape} but x has shape {shape}; they must match")
+        dtype = result_dtype(x, dy)
+        arrays = {"x": x.astype(dtype, copy=False), "dy": dy.astype(dtype, copy=False)}
+    dtype = arrays["x"].dtype
+    buf, result = prepare_out(out, shape, dtype, arrays)
+    a = np.ascontiguousarray(alpha, dtype=dtype)
+    x2 = arrays["x"].reshape(-1, k)
+    n = get_num_threads()
+    if op == "forward":
+        _elementwise.leaky_relu_forward_columns(x2, a, buf.reshape(-1, k), n_threads=n)
+    elif op == "derivative":
+        _elementwise.leaky_relu_derivative_columns(x2, a, buf.reshape(-1, k), n_threads=n)
+    elif op == "backward":
+        _elementwise.leaky_relu_backward_columns(x2, a, arrays["dy"].reshape(-1, k),
+                                                 buf.reshape(-1, k), n_threads=n)
+    else:
+        raise NotImplementedError(f"{op} with one slope per unit")
+    return finish_out(buf, result)
+
+
+class ELU(Activation):
+    r"""Exponential linear unit (Clevert et al., 2016): x for x > 0, alpha (e^x - 1) else.
+
+    f'(x) = 1 for x > 0, alpha e^x = f(x) + alpha otherwise: from the output, no exp.
+    """
+
+    name = kernel = "elu"
+    formula = r"f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}"
+    derivative_formula = (r"f'(x) = \begin{cases} 1 & x > 0 \\ \alpha e^{x} = f(x) + \alpha"
+                          r" & x \le 0 \end{cases}")
+    expression = "Piecewise((x, x > 0), (alpha*(exp(x) - 1), True))"
+    has_output_derivative = True
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = check_real(alpha, "alpha", low=0.0)
+
+    @property
+    def params(self):
+        return {"alpha": self.alpha}
+
+    @property
+    def output_range(self):
+        return (-self.alpha, INF)
+
+    @property
+    def smooth(self):  # f' is continuous at 0 only when alpha e^0 = 1
+        return self.alpha == 1.0
+
+    def kernel_params(self):
+        return (self.alpha,)
+
+    def kernel_param_names(self):
+        return ("alpha",)
+
+
+class SELU(Activation):
+    r"""Scaled ELU (Klambauer et al., 2017): lambda * elu(x, alpha) with the constants
+    lambda = 1.0507..., alpha = 1.6733... that make activations self-normalizing."""
+
+    name = kernel = "selu"
+    formula = r"f(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}"
+    derivative_formula = (r"f'(x) = \begin{cases} \lambda & x > 0 \\ \lambda \alpha e^{x} = "
+                          r"f(x) + \lambda \alpha & x \le 0 \end{cases}")
+    expression = ("1.0507009873554804934193349852946*Piecewise((x, x > 0), "
+                  "(1.6732632423543772848170429916717*(exp(x) - 1), True))")
+    output_range = (-SELU_LAMBDA * SELU_ALPHA, INF)
+    smooth = False
+    has_output_derivative = True
+
+
+class Softplus(Activation):
+    r"""f(x) = ln(1 + e^x), a smooth ReLU; f'(x) = sigma(x)."""
+
+    name = kernel = "softplus"
+    formula = r"f(x) = \ln\bigl(1 + e^{x}\bigr)"
+    derivative_formula = r"f'(x) = \frac{1}{1 + e^{-x}} = \sigma(x)"
+    expression = "log(1 + exp(x))"
+    output_range = (0.0, INF)
+
+
+class Swish(Activation):
+    r"""Swish (Ramachandran et al., 2017): f(x) = x sigma(beta x); SiLU when beta = 1.
+
+    f'(x) = sigma(beta x) + beta x sigma(beta x)(1 - sigma(beta x)). Not monotonic: it dips
+    to about -0.278 / beta near x = -1.28 / beta.
+    """
+
+    name = kernel = "swish"
+    formula = r"f(x) = x\,\sigma(\beta x) = \frac{x}{1 + e^{-\beta x}}"
+    derivative_formula = (r"f'(x) = \sigma(\beta x) + \beta x\,\sigma(\beta x)"
+                          r"\bigl(1 - \sigma(\beta x)\bigr)")
+    expression = "x/(1 + exp(-beta*x))"
+    monotonic = False
+
+    def __init__(self, beta: float = 1.0):
+        self.beta = check_real(beta, "beta", low=0.0, low_open=True)
+
+    @property
+    def params(self):
+        return {"beta": self.beta}
+
+    @property
+    def output_range(self):
+        return (SWISH_MIN / self.beta, INF)
+
+    def kernel_params(self):
+        return (self.beta,)
+
+    def kernel_param_names(self):
+        return ("beta",)
+
+
+class GELU(Activation):
+    r"""Gaussian error linear unit (Hendrycks and Gimpel, 2016): f(x) = x Phi(x).
+
+    ``approximate`` picks the formula: ``"none"`` the exact one with erf, ``"tanh"``
+    x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) / 2, ``"sigmoid"`` x sigma(1.702 x).
+    """
+
+    name = "gelu"
+    derivative_formula = r"f'(x) = \Phi(x) + x\,\varphi(x)"
+    monotonic = False
+    _FORMS: ClassVar[dict[str, tuple[str, str, str, float]]] = {
+        "none": ("gelu", r"f(x) = x\,\Phi(x) = \frac{x}{2}\Bigl(1 + \operatorname{erf}"
+                 r"\bigl(\tfrac{x}{\sqrt{2}}\bigr)\Bigr)", "x*(1 + erf(x/sqrt(2)))/2", GELU_MIN),
+        "tanh": ("gelu_tanh", r"f(x) = \frac{x}{2}\Bigl(1 + \tanh\bigl(\sqrt{2/\pi}\,"
+                 r"(x + 0.044715\,x^{3})\bigr)\Bigr)",
+                 "x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2", GELU_TANH_MIN),
+        "sigmoid": ("swish", r"f(x) = x\,\sigma(1.702\,x)", "x/(1 + exp(-1.702*x))",
+                    SWISH_MIN / 1.702),
+    }
+
+    def __init__(self, approximate: str = "none"):
+        if approximate not in self._FORMS:
+            raise ValueError(f"approximate must be one of {sorted(self._FORMS)}, got {approximate!r}")
+        self.approximate = approximate
+        self.kernel, self.formula, self.expression, low = self._FORMS[approximate]
+        self.output_range = (low, INF)
+        if approximate == "tanh":
+            self.derivative_formula = (
+                r"f'(x) = \tfrac{1}{2}\bigl(1 + \tanh u\bigr) + \tfrac{x}{2}\bigl(1 - \tanh^2 u\bigr)"
+                r" \sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\,x^{2}), \quad u = \sqrt{2/\pi}\,(x + 0.044715\,x^{3})")
+        elif approximate == "sigmoid":
+            self.derivative_formula = (r"f'(x) = \sigma(1.702x) + 1.702\,x\,\sigma(1.702x)"
+                                       r"\bigl(1 - \sigma(1.702x)\bigr)")
+
+    @property
+    def params(self):
+        return {"approximate": self.approximate}
+
+    def kernel_params(self):
+        return (1.702,) if self.approximate == "sigmoid" else ()
+
+
+class Mish(Activation):
+    r"""Mish (Misra, 2019): f(x) = x tanh(softplus(x)).
+
+    f'(x) = tanh(sp(x)) + x sigma(x) sech^2(sp(x)), sp = softplus. Dips to about -0.309.
+    """
+
+    name = kernel = "mish"
+    formula = r"f(x) = x \tanh\bigl(\ln(1 + e^{x})\bigr)"
+    derivative_formula = (r"f'(x) = \tanh\bigl(\operatorname{sp}(x)\bigr) + x\,\sigma(x)\,"
+                          r"\operatorname{sech}^2\bigl(\operatorname{sp}(x)\bigr)")
+    expression = "x*tanh(log(1 + exp(x)))"
+    output_range = (MISH_MIN, INF)
+    monotonic = False
+
+
+for _cls in (Identity, BinaryStep, Sigmoid, HardSigmoid, Tanh, HardTanh, Softsign, ReLU,
+             LeakyReLU, PReLU, RReLU, ELU, SELU, Softplus, GELU, Mish):
+    register(_cls)
+register(Swish, "silu")
+del _cls
