@@ -90,7 +90,7 @@ def extensions() -> list[Extension]:
     from Cython.Build import cythonize
 
     sys.path.insert(0, str(KERNELS))
-    import _generate  # noqa: E402  (the kernel table lives beside the kernels)
+    import _generate  # the kernel table lives beside the kernels
 
     _generate.write()
     checked = flag("NEURONLAB_BOUNDSCHECK")

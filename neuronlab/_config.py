@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 __all__ = ["get_num_threads", "set_num_threads"]
 
 
@@ -30,7 +32,7 @@ def set_num_threads(n: int) -> None:
         A positive number of threads.
     """
     global _num_threads
-    if isinstance(n, bool) or not isinstance(n, int | getattr(__import__("numpy"), "integer")):
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
         raise TypeError(f"n must be an int, got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")

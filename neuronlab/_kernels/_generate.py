@@ -97,22 +97,23 @@ def render_pyi() -> str:
         "MIN_PARALLEL_CHUNKS: int",
         "",
     ]
+    def stub(name: str, arrays: str, params: tuple[str, ...] = (), threads: bool = True) -> str:
+        extra = "".join(f", {p}: float" for p in params) + (", n_threads: int = 1" if threads else "")
+        args = ", ".join(f"{a}: Float" for a in arrays.split())
+        return f"def {name}({args}{extra}) -> None: ..."
+
     for name, params, out_params in ACTIVATIONS:
-        extra = "".join(f", {p}: float" for p in params)
         for op in ("forward", "derivative", "second_derivative"):
-            lines.append(f"def {name}_{op}(x: Float, y: Float{extra}, n_threads: int = 1) -> None: ...")
-        lines.append(f"def {name}_backward(x: Float, dy: Float, dx: Float{extra}, n_threads: int = 1) -> None: ...")
+            lines.append(stub(f"{name}_{op}", "x y", params))
+        lines.append(stub(f"{name}_backward", "x dy dx", params))
         if out_params is not None:
-            extra_y = "".join(f", {p}: float" for p in out_params)
-            lines.append(
-                f"def {name}_backward_from_output(y: Float, dy: Float, dx: Float{extra_y}, n_threads: int = 1) -> None: ..."
-            )
-        lines.append(f"def {name}_forward_bias(z: Float, b: Float, a: Float{extra}, n_threads: int = 1) -> None: ...")
+            lines.append(stub(f"{name}_backward_from_output", "y dy dx", out_params))
+        lines.append(stub(f"{name}_forward_bias", "z b a", params))
     lines += [
-        "def leaky_relu_forward_columns(x: Float, alpha: Float, y: Float, n_threads: int = 1) -> None: ...",
-        "def leaky_relu_derivative_columns(x: Float, alpha: Float, y: Float, n_threads: int = 1) -> None: ...",
-        "def leaky_relu_backward_columns(x: Float, alpha: Float, dy: Float, dx: Float, n_threads: int = 1) -> None: ...",
-        "def leaky_relu_alpha_gradient(x: Float, dy: Float, dalpha: Float) -> None: ...",
+        stub("leaky_relu_forward_columns", "x alpha y"),
+        stub("leaky_relu_derivative_columns", "x alpha y"),
+        stub("leaky_relu_backward_columns", "x alpha dy dx"),
+        stub("leaky_relu_alpha_gradient", "x dy dalpha", threads=False),
         "",
     ]
     return "\n".join(lines)
@@ -120,7 +121,9 @@ def render_pyi() -> str:
 
 def write(build_dir: Path = HERE) -> None:
     """Write ``_elementwise.pyx`` and ``_elementwise.pyi``, touching them only on change."""
-    for path, text in ((build_dir / "_elementwise.pyx", render_pyx()), (build_dir / "_elementwise.pyi", render_pyi())):
+    outputs = {"_elementwise.pyx": render_pyx(), "_elementwise.pyi": render_pyi()}
+    for filename, text in outputs.items():
+        path = build_dir / filename
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
 
