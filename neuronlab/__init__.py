@@ -13,3 +13,7 @@ from neuronlab._config import get_num_threads, set_num_threads
 __version__ = "0.1.0"
 
 __all__ = ["activations", "get_num_threads", "set_num_threads"]
+from neuronlab import gradcheck
+from neuronlab.perceptron import LogisticNeuron, Perceptron
+
+__all__ += ["LogisticNeuron", "Perceptron", "gradcheck"]
