@@ -10,10 +10,12 @@ wrapped in small Python objects that read like the formulas they compute.
 from neuronlab import activations
 from neuronlab._config import get_num_threads, set_num_threads
 
+# The neuron, layers and training (added after the activations; relative imports keep
+# them in a block of their own).
+from . import gradcheck, init
+from .perceptron import LogisticNeuron, Perceptron
+
 __version__ = "0.1.0"
 
 __all__ = ["activations", "get_num_threads", "set_num_threads"]
-from neuronlab import gradcheck
-from neuronlab.perceptron import LogisticNeuron, Perceptron
-
-__all__ += ["LogisticNeuron", "Perceptron", "gradcheck"]
+__all__ += ["LogisticNeuron", "Perceptron", "gradcheck", "init"]
