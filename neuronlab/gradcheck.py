@@ -30,7 +30,7 @@ import numpy as np
 
 from neuronlab._validation import check_real
 
-__all__ = ["GradientCheck", "check_gradient", "numerical_gradient"]
+__all__ = ["GradientCheck", "check_gradient", "check_layer", "numerical_gradient"]
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
@@ -104,6 +104,49 @@ def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: An
     passed = bool(np.all(abs_error <= atol + rtol * scale))
     return GradientCheck(numeric, analytic.copy(), float(abs_error.max(initial=0.0)),
                          float(rel_error.max(initial=0.0)), passed)
+
+
+def check_layer(layer: Any, a_prev: Any, seed: Any = 0, eps: float = 1e-6, rtol: float = 1e-5,
+                atol: float = 1e-8) -> dict[str, GradientCheck]:
+    """Check a layer's backward pass: every parameter gradient and dJ/da_prev.
+
+    The loss is J = sum(R * layer.forward(a_prev)) with a fixed random R, so that
+    dJ/da = R is handed to ``layer.backward``. Works with any object that has
+    ``forward(a_prev)``, ``backward(grad_a)`` and ``named_parameters()`` giving
+    (name, parameter, gradient) triples, with float64 parameters.
+
+    A layer that draws random numbers in its forward pass (RReLU in training mode) has
+    the state of its activation's ``rng`` restored before each pass, so every pass draws
+    the same slopes.
+
+    Returns
+    -------
+    dict
+        name -> :class:`GradientCheck`, for each parameter and for ``"a_prev"``.
+    """
+    a_prev = np.array(a_prev, dtype=np.float64)  # a copy we may perturb
+    rng = np.random.default_rng(seed)
+    random_source = getattr(getattr(layer, "activation", None), "rng", None)
+    saved = random_source.bit_generator.state if random_source is not None else None
+
+    def forward(x):
+        if saved is not None:
+            random_source.bit_generator.state = saved
+        return layer.forward(x)
+
+    a = forward(a_prev)
+    R = rng.normal(size=np.shape(a))
+
+    def J(x=a_prev):
+        return float(np.sum(R * forward(x)))
+
+    J()
+    grad_prev = np.array(layer.backward(R))
+    gradients = {name: np.array(grad) for name, _, grad in layer.named_parameters()}
+    results = {name: check_gradient(lambda _: J(), param, gradients[name], eps, rtol, atol)
+               for name, param, _ in layer.named_parameters()}
+    results["a_prev"] = check_gradient(J, a_prev, grad_prev, eps, rtol, atol)
+    return results
 
 
 def _check_parameter(x: Any) -> None:
