@@ -15,9 +15,10 @@ help:
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade "pip>=23" "setuptools>=69" "Cython>=3.1" wheel
+	$(PIP) install --upgrade "pip>=23" "setuptools>=77" "Cython>=3.1" wheel
 	$(PIP) install --no-build-isolation -e ".[test,dev]"
 	touch $@
+	mkdir -p build && touch build/.kernels  # the editable install has just built them
 
 # Rebuild the extensions in place when a kernel source changed since the last build.
 build/.kernels: $(VENV)/.installed $(KERNEL_SOURCES) $(wildcard neuronlab/_kernels/*.pyx)

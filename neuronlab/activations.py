@@ -178,6 +178,36 @@ class Activation:
             )
         return self._run("backward_from_output", y, dy, out=out, first="y")
 
+    def forward_with_bias(self, z: np.ndarray, b: Any, training: bool = False, *,
+                          out: np.ndarray | None = None) -> np.ndarray:
+        """Add the bias to z in place, z += b, then return f(z): a dense layer's last step.
+
+        One sweep over memory instead of two (the matrix product z = a_prev W^T has gone
+        to BLAS just before). `z` must be a writeable, C-contiguous float32/float64 array
+        of shape (m, n) and `b` of shape (n,); `out` may be `z` itself when z is not needed
+        again (e.g. when the layer back-propagates with :meth:`backward_from_output`).
+        """
+        if not isinstance(z, np.ndarray) or z.ndim != 2:
+            raise ValueError("z must be a 2-d numpy array (samples, units)")
+        if (z.dtype not in (np.float32, np.float64) or not z.flags.c_contiguous
+                or not z.flags.writeable):
+            raise ValueError("z must be a writeable C-contiguous float32 or float64 array: "
+                             "it is updated in place")
+        b = as_float_array(b, "b", z.dtype)
+        if b.shape != (z.shape[1],):
+            raise ValueError(f"b has shape {b.shape} but z has {z.shape[1]} units; "
+                             f"expected ({z.shape[1]},)")
+        if not self._has_bias_kernel(training):
+            z += b
+            return self.forward(z, training, out=out)
+        buf, result = prepare_out(out, z.shape, z.dtype, {"z": z, "b": b})
+        kernel = getattr(_elementwise, f"{self.kernel}_forward_bias")
+        kernel(z, b, buf, *self._params_for("forward"), n_threads=get_num_threads())
+        return finish_out(buf, result)
+
+    def _has_bias_kernel(self, training: bool) -> bool:
+        return True
+
     def sympy_expr(self, substitute: bool = True):
         """f(x) as a SymPy expression in the symbol ``x`` (SymPy must be installed).
 
@@ -474,6 +504,9 @@ class PReLU(Activation):
                              "slopes: the last axis of x must have that many units")
         return _columns(op, x, self.alpha, dy, out)
 
+    def _has_bias_kernel(self, training):
+        return not self.per_unit
+
     def alpha_gradient(self, x: Any, dy: Any) -> float | np.ndarray:
         """dJ/dalpha = sum of dy * min(0, x), over everything (shared) or per unit."""
         x = as_float_array(x, "x")
@@ -545,6 +578,9 @@ class RReLU(Activation):
         if not training:
             return super().backward(x, dy, out=out)
         return self._training("backward", as_float_array(x, "x"), dy, out)
+
+    def _has_bias_kernel(self, training):
+        return not training
 
     def _training(self, op, x, dy, out):
         if self.slopes is None or self.slopes.shape != x.shape:

@@ -63,12 +63,26 @@ def kernels():
             )
 
 
+def bias_kernels():
+    """One record per activation for the fused bias-add + activation of a dense layer."""
+    from types import SimpleNamespace
+
+    for name, params, _ in ACTIVATIONS:
+        yield SimpleNamespace(
+            name=name,
+            args="".join(", " + p for p in params),
+            scalar_params="".join(f", floating {q}" for q in params),
+            python_params="".join(f", double {q}" for q in params),
+            casts="".join(f", <floating>{q}" for q in params),
+        )
+
+
 def render_pyx() -> str:
     from Cython import Tempita
 
     template = (HERE / "_elementwise.pyx.tp").read_text()
     header = "# Generated from _elementwise.pyx.tp by _generate.py: edit those, not this file.\n"
-    return header + Tempita.sub(template, kernels=list(kernels()))
+    return header + Tempita.sub(template, kernels=list(kernels()), bias_kernels=list(bias_kernels()))
 
 
 def render_pyi() -> str:
@@ -93,6 +107,7 @@ def render_pyi() -> str:
             lines.append(
                 f"def {name}_backward_from_output(y: Float, dy: Float, dx: Float{extra_y}, n_threads: int = 1) -> None: ..."
             )
+        lines.append(f"def {name}_forward_bias(z: Float, b: Float, a: Float{extra}, n_threads: int = 1) -> None: ...")
     lines += [
         "def leaky_relu_forward_columns(x: Float, alpha: Float, y: Float, n_threads: int = 1) -> None: ...",
         "def leaky_relu_derivative_columns(x: Float, alpha: Float, y: Float, n_threads: int = 1) -> None: ...",
