@@ -149,11 +149,11 @@ class Layer:
         training = self.training if training is None else bool(training)
         buf = self._buffers_for(a_prev.shape[0])
         z = buf["z"]
-        np.matmul(a_prev, self.W.T, out=z)            # z = a^(l-1) W^T ...
-        z += self.b                                   #     ... + b
+        np.matmul(a_prev, self.W.T, out=z)            # z = a^(l-1) W^T (BLAS)
         if self.alpha is not None and not self.activation.per_unit:
             self.activation.alpha = float(self.alpha[0])   # the learned shared slope
-        a = self.activation.forward(z, training, out=buf["a"])  # a = f(z)
+        # z += b and a = f(z) in one compiled sweep; z keeps the bias for backward
+        a = self.activation.forward_with_bias(z, self.b, training, out=buf["a"])
         self._a_prev, self._z, self._training_pass = a_prev, z, training
         return a
 

@@ -207,3 +207,21 @@ def test_check_gradient_input_checks():
         nl.gradcheck.check_gradient(lambda x: x, np.ones(3), np.ones(3))
     with pytest.raises(TypeError, match="x must be a numpy"):
         nl.gradcheck.numerical_gradient(np.sum, [1.0, 2.0])
+
+
+def test_no_array_allocation_per_training_step():
+    import tracemalloc
+
+    layer = nl.Layer(200, 100, "tanh", seed=0)
+    x, grad_a = batch(64, 200), batch(64, 100, seed=1)   # buffers of 51-100 kB
+    layer.forward(x)
+    layer.backward(grad_a)
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            layer.forward(x)
+            layer.backward(grad_a)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000
