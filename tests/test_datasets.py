@@ -3,6 +3,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import neuronlab as nl
 from neuronlab import datasets
@@ -161,3 +163,21 @@ def test_split_reproducible_and_shuffled():
 def test_bad_input(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+@given(counts=st.lists(st.integers(1, 30), min_size=2, max_size=5),
+       fraction=st.floats(0.05, 0.95), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_split_property(counts, fraction, seed):
+    y = np.repeat(np.arange(len(counts)), counts)
+    m = len(y)
+    n_test = int(np.ceil(fraction * m))
+    assume(1 <= n_test <= m - 1)
+    X = np.arange(m, dtype=float)[:, None]
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, fraction, seed=seed)
+    assert len(y_test) == n_test
+    rows = np.concatenate([X_train[:, 0], X_test[:, 0]]).astype(int)
+    np.testing.assert_array_equal(np.sort(rows), np.arange(m))
+    np.testing.assert_array_equal(y[X_train[:, 0].astype(int)], y_train)
+    share = n_test * np.array(counts) / m
+    assert np.all(np.abs(np.bincount(y_test, minlength=len(counts)) - share) < 1)

@@ -225,3 +225,11 @@ def test_no_array_allocation_per_training_step():
     finally:
         tracemalloc.stop()
     assert peak < 10_000
+
+
+def test_numerical_gradient_accuracy():
+    # central differences: error O(eps^2) plus rounding O(1e-16 / eps)
+    x = np.linspace(-2.0, 2.0, 9)
+    g = nl.gradcheck.numerical_gradient(lambda v: np.sum(np.sin(v)), x)
+    np.testing.assert_allclose(g, np.cos(x), atol=1e-9)
+    np.testing.assert_array_equal(x, np.linspace(-2.0, 2.0, 9))  # restored exactly
