@@ -100,6 +100,7 @@ class Layer:
         self.training = True
         self._a_prev: np.ndarray | None = None
         self._z: np.ndarray | None = None
+        self._training_pass = True
         self._buffers: dict[int, dict[str, np.ndarray]] = {}  # per batch size m
 
     def _share_prelu_slopes(self) -> None:

@@ -115,7 +115,8 @@ class Perceptron(_Neuron):
     def fit(self, X: Any, y: Any, epochs: int = 100, shuffle: bool = True) -> Perceptron:
         """Apply the perceptron rule sample by sample for up to `epochs` passes over X.
 
-        Stops after the first epoch with no mistake. Returns self.
+        Stops after the first epoch with no mistake. Returns self. A second call goes on
+        from the current weights; :attr:`mistakes` and :attr:`converged` describe that call.
         """
         X = check_samples(X, "X", self.n_inputs).astype(np.float64, copy=False)
         t = check_binary_labels(y, X.shape[0])
