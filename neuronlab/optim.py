@@ -1,0 +1,353 @@
+r"""Optimizers: how a gradient g = dJ/dtheta becomes a step for the parameters theta.
+
+=============  ==================================================================
+``SGD``        theta <- theta - eta g                 (the course's update rule)
+  momentum     v <- mu v + g,  theta <- theta - eta v
+  Nesterov     v <- mu v + g,  theta <- theta - eta (g + mu v)
+``Adagrad``    G <- G + g^2,   theta <- theta - eta g / (sqrt(G) + eps)
+``RMSProp``    s <- rho s + (1 - rho) g^2,  theta <- theta - eta g / (sqrt(s) + eps)
+``Adam``       m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
+               theta <- theta - eta m_hat / (sqrt(v_hat) + eps),
+               m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)
+=============  ==================================================================
+
+(squares, roots and divisions elementwise; t counts the steps of each parameter.)
+These are the conventions of PyTorch's optimizers, so results can be compared.
+
+Weight decay with coefficient lambda adds lambda theta to g (L2 regularization,
+J + lambda/2 ||theta||^2), or, with ``decoupled_weight_decay=True``, shrinks theta by
+(1 - eta lambda) before the step (AdamW; the same thing for plain SGD).
+
+A schedule changes eta from epoch to epoch: call :meth:`Optimizer.end_epoch` after each.
+
+Every update runs in place in buffers made at the first step of each parameter (NumPy
+ufuncs with ``out=``), so a training loop allocates nothing per step.
+
+>>> import numpy as np
+>>> import neuronlab as nl
+>>> w, dw = np.array([1.0, -2.0]), np.array([0.5, 0.5])
+>>> opt = nl.optim.SGD(0.1)
+>>> opt.step([(w, dw)])
+>>> w
+array([ 0.95, -2.05])
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from neuronlab._inputs import check_count
+from neuronlab._validation import check_real
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "ExponentialDecay",
+    "Optimizer",
+    "RMSProp",
+    "StepDecay",
+    "get",
+]
+
+
+# ----------------------------------------------------------------------------------------
+# Learning-rate schedules
+# ----------------------------------------------------------------------------------------
+class StepDecay:
+    """eta_e = eta_0 gamma^floor(e / step_size): multiply by gamma every `step_size` epochs."""
+
+    def __init__(self, step_size: int, gamma: float = 0.1):
+        self.step_size = check_count(step_size, "step_size")
+        self.gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
+
+    def __call__(self, initial_rate: float, epoch: int) -> float:
+        return initial_rate * self.gamma ** (epoch // self.step_size)
+
+    def __repr__(self):
+        return f"StepDecay(step_size={self.step_size}, gamma={self.gamma})"
+
+
+class ExponentialDecay:
+    """eta_e = eta_0 gamma^e: multiply by gamma after every epoch."""
+
+    def __init__(self, gamma: float):
+        self.gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
+
+    def __call__(self, initial_rate: float, epoch: int) -> float:
+        return initial_rate * self.gamma ** epoch
+
+    def __repr__(self):
+        return f"ExponentialDecay(gamma={self.gamma})"
+
+
+Schedule = Callable[[float, int], float]
+
+
+# ----------------------------------------------------------------------------------------
+# Optimizers
+# ----------------------------------------------------------------------------------------
+class Optimizer:
+    """Base class. Subclasses name their state buffers and implement :meth:`_update`.
+
+    Parameters
+    ----------
+    learning_rate : float
+        eta > 0 (at epoch 0 when a schedule is given).
+    weight_decay : float, default 0
+        lambda >= 0.
+    decoupled_weight_decay : bool, default False
+        Shrink theta directly instead of adding lambda theta to the gradient.
+    schedule : callable, optional
+        schedule(eta_0, epoch) -> eta, such as :class:`StepDecay`.
+    """
+
+    buffers: tuple[str, ...] = ()  # the per-parameter state, all zeros at the start
+
+    def __init__(self, learning_rate: float, *, weight_decay: float = 0.0,
+                 decoupled_weight_decay: bool = False, schedule: Schedule | None = None):
+        self.initial_learning_rate = check_real(learning_rate, "learning_rate",
+                                                low=0.0, low_open=True)
+        self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
+        self.decoupled_weight_decay = bool(decoupled_weight_decay)
+        if schedule is not None and not callable(schedule):
+            raise TypeError(f"schedule must be callable as schedule(learning_rate, epoch), "
+                            f"got {type(schedule).__name__}")
+        self.schedule = schedule
+        self.epoch = 0
+        self.learning_rate = self.initial_learning_rate
+        # id(theta) -> (theta, {buffer name: array}); holding theta keeps its id unique.
+        self._state: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+
+    def end_epoch(self) -> float:
+        """Advance the schedule by one epoch; returns the new learning rate."""
+        self.epoch += 1
+        if self.schedule is not None:
+            self.learning_rate = check_real(
+                self.schedule(self.initial_learning_rate, self.epoch), "scheduled learning_rate",
+                low=0.0)
+        return self.learning_rate
+
+    def reset(self) -> None:
+        """Forget every parameter's state (momenta, averages, step counts) and the epoch."""
+        self._state.clear()
+        self.epoch = 0
+        self.learning_rate = self.initial_learning_rate
+
+    def state(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """The state buffers kept for the parameter array `theta` (empty before its first step)."""
+        entry = self._state.get(id(theta))
+        return {} if entry is None else entry[1]
+
+    def step(self, params_and_grads: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Update every parameter in place from its gradient: pairs (theta, g)."""
+        eta, lam = self.learning_rate, self.weight_decay
+        for i, pair in enumerate(params_and_grads):
+            try:
+                theta, g = pair
+            except (TypeError, ValueError):
+                raise TypeError(f"params_and_grads[{i}] must be a pair (parameter, gradient)") \
+                    from None
+            state = self._state_for(theta, g, i)
+            tmp = state["tmp"]
+            if lam:
+                if self.decoupled_weight_decay:
+                    theta *= 1.0 - eta * lam                # theta <- (1 - eta lambda) theta
+                else:
+                    np.multiply(theta, lam, out=state["g"])
+                    state["g"] += g                         # g <- g + lambda theta
+                    g = state["g"]
+            state["t"][0] += 1
+            self._update(theta, g, state, tmp, eta)
+
+    def _state_for(self, theta, g, i):
+        if not isinstance(theta, np.ndarray) or theta.dtype not in (np.float32, np.float64):
+            raise TypeError(f"parameter {i} must be a float32 or float64 numpy array")
+        if not theta.flags.writeable:
+            raise ValueError(f"parameter {i} is read-only; it is updated in place")
+        if not isinstance(g, np.ndarray) or g.shape != theta.shape:
+            shape = getattr(g, "shape", type(g).__name__)
+            raise ValueError(f"gradient {i} has shape {shape} but its parameter has shape "
+                             f"{theta.shape}")
+        entry = self._state.get(id(theta))
+        if entry is None or entry[0] is not theta:
+            names = ("tmp", *self.buffers, *(("g",) if self.weight_decay else ()))
+            buffers = {name: np.zeros_like(theta) for name in names}
+            buffers["t"] = np.zeros(1, dtype=np.int64)  # this parameter's step count
+            entry = self._state[id(theta)] = (theta, buffers)
+        return entry[1]
+
+    def _update(self, theta, g, state, tmp, eta) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self._hyper().items())
+        return f"{type(self).__name__}(learning_rate={self.initial_learning_rate}{extra})"
+
+    def _hyper(self) -> dict[str, Any]:
+        h = {}
+        if self.weight_decay:
+            h["weight_decay"] = self.weight_decay
+        if self.schedule is not None:
+            h["schedule"] = self.schedule
+        return h
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum mu.
+
+    theta <- theta - eta g; with momentum v <- mu v + g and theta <- theta - eta v;
+    with Nesterov theta <- theta - eta (g + mu v), a step from the look-ahead point.
+    """
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0,
+                 nesterov: bool = False, **kwargs: Any):
+        self.momentum = check_real(momentum, "momentum", low=0.0, high=1.0)
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs a momentum > 0")
+        self.nesterov = bool(nesterov)
+        self.buffers = ("v",) if self.momentum else ()
+        super().__init__(learning_rate, **kwargs)
+
+    def _update(self, theta, g, state, tmp, eta):
+        mu = self.momentum
+        if mu:
+            v = state["v"]
+            v *= mu
+            v += g                          # v <- mu v + g
+            if self.nesterov:
+                np.multiply(v, mu, out=tmp)
+                tmp += g                    # g + mu v
+                g = tmp
+            else:
+                g = v
+        np.multiply(g, eta, out=tmp)
+        theta -= tmp                        # theta <- theta - eta (g, v or g + mu v)
+
+    def _hyper(self):
+        h = {"momentum": self.momentum} if self.momentum else {}
+        if self.nesterov:
+            h["nesterov"] = True
+        return {**h, **super()._hyper()}
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011): G <- G + g^2, theta <- theta - eta g / (sqrt(G) + eps).
+
+    Each parameter's step shrinks with the squared gradients it has seen so far.
+    """
+
+    buffers = ("G",)
+
+    def __init__(self, learning_rate: float = 0.01, eps: float = 1e-10, **kwargs: Any):
+        self.eps = check_real(eps, "eps", low=0.0, low_open=True)
+        super().__init__(learning_rate, **kwargs)
+
+    def _update(self, theta, g, state, tmp, eta):
+        G = state["G"]
+        np.multiply(g, g, out=tmp)
+        G += tmp                            # G <- G + g^2
+        np.sqrt(G, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)          # g / (sqrt(G) + eps)
+        tmp *= eta
+        theta -= tmp
+
+    def _hyper(self):
+        return {"eps": self.eps, **super()._hyper()}
+
+
+class RMSProp(Optimizer):
+    """RMSProp (Hinton, 2012): s <- rho s + (1 - rho) g^2, theta <- theta - eta g / (sqrt(s) + eps).
+
+    Adagrad with a moving average instead of a sum, so the step does not shrink forever.
+    """
+
+    buffers = ("s",)
+
+    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, eps: float = 1e-8,
+                 **kwargs: Any):
+        self.rho = check_real(rho, "rho", low=0.0, high=1.0)
+        self.eps = check_real(eps, "eps", low=0.0, low_open=True)
+        super().__init__(learning_rate, **kwargs)
+
+    def _update(self, theta, g, state, tmp, eta):
+        s, rho = state["s"], self.rho
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - rho
+        s *= rho
+        s += tmp                            # s <- rho s + (1 - rho) g^2
+        np.sqrt(s, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)          # g / (sqrt(s) + eps)
+        tmp *= eta
+        theta -= tmp
+
+    def _hyper(self):
+        return {"rho": self.rho, "eps": self.eps, **super()._hyper()}
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma and Ba, 2015): moving averages of g and g^2, corrected for their start at 0.
+
+    m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
+    theta <- theta - eta m_hat / (sqrt(v_hat) + eps),
+    m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
+    With ``decoupled_weight_decay=True`` and a weight decay this is AdamW.
+    """
+
+    buffers = ("m", "v")
+
+    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, **kwargs: Any):
+        self.beta1 = check_real(beta1, "beta1", low=0.0, high=1.0)
+        self.beta2 = check_real(beta2, "beta2", low=0.0, high=1.0)
+        if self.beta1 == 1.0 or self.beta2 == 1.0:
+            raise ValueError("beta1 and beta2 must be < 1: the bias correction divides "
+                             "by 1 - beta^t")
+        self.eps = check_real(eps, "eps", low=0.0, low_open=True)
+        super().__init__(learning_rate, **kwargs)
+
+    def _update(self, theta, g, state, tmp, eta):
+        m, v, b1, b2 = state["m"], state["v"], self.beta1, self.beta2
+        t = int(state["t"][0])
+        m *= b1
+        np.multiply(g, 1.0 - b1, out=tmp)
+        m += tmp                            # m <- b1 m + (1 - b1) g
+        v *= b2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - b2
+        v += tmp                            # v <- b2 v + (1 - b2) g^2
+        # sqrt(v_hat) = sqrt(v) / sqrt(1 - b2^t); m_hat's 1 / (1 - b1^t) joins eta.
+        np.sqrt(v, out=tmp)
+        tmp *= 1.0 / math.sqrt(1.0 - b2 ** t)
+        tmp += self.eps                     # sqrt(v_hat) + eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= eta / (1.0 - b1 ** t)        # eta m_hat / (sqrt(v_hat) + eps)
+        theta -= tmp
+
+    def _hyper(self):
+        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, **super()._hyper()}
+
+
+_REGISTRY = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSProp, "adam": Adam}
+
+
+def get(name: str | Optimizer, **params: Any) -> Optimizer:
+    """The optimizer called `name` ("sgd", "adagrad", "rmsprop", "adam") made with `params`.
+
+    An :class:`Optimizer` passes through unchanged.
+    """
+    if isinstance(name, Optimizer):
+        if params:
+            raise TypeError("params can only be given with an optimizer name")
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"optimizer must be a name or an Optimizer, got {type(name).__name__}")
+    key = name.lower()
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown optimizer {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[key](**params)
