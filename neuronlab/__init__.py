@@ -7,16 +7,22 @@ wrapped in small Python objects that read like the formulas they compute.
 >>> nl.activations.available()[:4]
 ['binary_step', 'elu', 'gelu', 'hard_sigmoid']
 """
-from neuronlab import activations
+from neuronlab import activations, datasets, gradcheck, init, optim
 from neuronlab._config import get_num_threads, set_num_threads
-
-# The neuron, layers and training (added after the activations; relative imports keep
-# them in a block of their own).
-from . import datasets, gradcheck, init, optim
-from .layers import Layer
-from .perceptron import LogisticNeuron, Perceptron
+from neuronlab.layers import Layer
+from neuronlab.perceptron import LogisticNeuron, Perceptron
 
 __version__ = "0.1.0"
 
-__all__ = ["activations", "get_num_threads", "set_num_threads"]
-__all__ += ["Layer", "LogisticNeuron", "Perceptron", "datasets", "gradcheck", "init", "optim"]
+__all__ = [
+    "Layer",
+    "LogisticNeuron",
+    "Perceptron",
+    "activations",
+    "datasets",
+    "get_num_threads",
+    "gradcheck",
+    "init",
+    "optim",
+    "set_num_threads",
+]
