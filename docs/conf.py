@@ -47,6 +47,9 @@ html_copy_source = False
 
 # -- autodoc / napoleon ----------------------------------------------------------------
 autodoc_member_order = "bysource"
+# A property without a docstring (ELU.smooth) would otherwise "inherit" the docstring
+# of the base class's plain bool attribute, which is bool's own.
+autodoc_inherit_docstrings = False
 autodoc_typehints = "description"
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True

@@ -21,7 +21,7 @@ HTML = DOCS / "_build" / "html"
 PXD = ROOT / "neuronlab" / "_kernels" / "activation.pxd"
 
 sys.path.insert(0, str(DOCS / "_ext"))
-import neuronlab_docs  # noqa: E402  (lives in docs/_ext, found through the line above)
+import activation_pages  # noqa: E402  (lives in docs/_ext, found through the line above)
 
 
 def rst_sources():
@@ -42,6 +42,14 @@ def test_every_registered_activation_has_a_page(name):
     assert re.search(rf"^   {name}$", index, re.MULTILINE), f"{name} is not in the toctree"
 
 
+@pytest.mark.parametrize("name", [n for n in nl.activations.available()
+                                  if nl.activations.get(n).has_output_derivative])
+def test_output_form_of_the_derivative_is_explained(name):
+    text = (DOCS / "activations" / f"{name}.rst").read_text(encoding="utf-8")
+    assert "The derivative from the output" in text, (
+        f"{name} has backward_from_output but its page does not explain it")
+
+
 def test_every_page_is_a_registered_activation():
     pages = {p.stem for p in (DOCS / "activations").glob("*.rst")} - {"index"}
     assert pages == set(nl.activations.available())
@@ -55,7 +63,7 @@ def test_gelu_page_covers_its_three_forms_and_swish_names_silu():
 
 
 def test_kernel_blocks_are_found():
-    blocks = neuronlab_docs.kernel_blocks()
+    blocks = activation_pages.kernel_blocks()
     pxd = PXD.read_text(encoding="utf-8")
     assert len(blocks) == pxd.count("\n# </"), "a marker pair was not matched"
     for name, body in blocks.items():
@@ -70,9 +78,9 @@ def test_every_literalinclude_marker_exists():
         named |= set(re.findall(r":(?:start-after|end-before): (# </?\w+>)",
                                 page.read_text(encoding="utf-8")))
     # ... and those the activation-kernel directive emits, for every variant
-    for name, params in neuronlab_docs.variants():
+    for name, params in activation_pages.variants():
         act = nl.activations.get(name, **params)
-        for marker in neuronlab_docs.kernel_markers(act.kernel):
+        for marker in activation_pages.kernel_markers(act.kernel):
             named |= {f"# <{marker}>", f"# </{marker}>"}
     assert named, "no marker found at all"
     missing = sorted(m for m in named if m not in pxd)
@@ -81,15 +89,15 @@ def test_every_literalinclude_marker_exists():
 
 def test_kernel_markers_follow_calls():
     # gelu_tanh calls sigmoid_f/sigmoid_df, selu calls elu_*: the page must show both.
-    assert neuronlab_docs.kernel_markers("gelu_tanh") == ["gelu_tanh", "sigmoid"]
-    assert neuronlab_docs.kernel_markers("selu") == ["selu", "elu"]
-    assert neuronlab_docs.kernel_markers("relu") == ["relu"]
+    assert activation_pages.kernel_markers("gelu_tanh") == ["gelu_tanh", "sigmoid"]
+    assert activation_pages.kernel_markers("selu") == ["selu", "elu"]
+    assert activation_pages.kernel_markers("relu") == ["relu"]
 
 
 def test_parse_params():
-    assert neuronlab_docs.parse_params("approximate=tanh, alpha=0.5") == {
+    assert activation_pages.parse_params("approximate=tanh, alpha=0.5") == {
         "approximate": "tanh", "alpha": 0.5}
-    assert neuronlab_docs.parse_params(None) == {}
+    assert activation_pages.parse_params(None) == {}
 
 
 # ----------------------------------------------------------------------------------------
@@ -114,6 +122,14 @@ def test_built_site_has_every_page():
         assert (HTML / "activations" / f"{name}.html").exists()
     for page in ("index", "api", "glossary", "search", "activations/index"):
         assert (HTML / f"{page}.html").exists()
+
+
+@needs_build
+def test_api_reference_documents_every_public_name():
+    page = (HTML / "api.html").read_text(encoding="utf-8")
+    missing = [name for name in nl.activations.__all__
+               if f'id="neuronlab.activations.{name}"' not in page]
+    assert not missing, f"public names missing from the API reference: {missing}"
 
 
 # <script src="https://..."> or <link href="//cdn..."> would need the network.
@@ -146,7 +162,7 @@ def test_overview_table_and_figures_are_generated():
     page = (HTML / "activations" / "index.html").read_text(encoding="utf-8")
     table = re.search(r"<table[^>]*activation-table.*?</table>", page, re.DOTALL).group(0)
     rows = re.findall(r"<tr", table)
-    assert len(rows) == 1 + len(neuronlab_docs.variants())
+    assert len(rows) == 1 + len(activation_pages.variants())
     for name in nl.activations.available():
         sub = (HTML / "activations" / f"{name}.html").read_text(encoding="utf-8")
         assert re.search(r"<img[^>]+\.svg", sub), f"{name} page has no figure"

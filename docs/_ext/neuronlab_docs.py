@@ -15,17 +15,24 @@ that the 17 activation pages cannot drift apart or away from the code:
     ``second_derivative`` with central finite differences.
 
 Both NAME directives take ``:params: key=value, ...`` to pick a variant, e.g. GELU's
-``approximate=tanh``. The hand-written part of a page (derivation, properties, example)
-stays in its ``.rst`` file.
+``approximate=tanh``. The pieces that need no Sphinx (reading activation.pxd and the
+registry, drawing the figure) are in activation_pages.py. The hand-written part of a
+page (derivation, properties, example) stays in its ``.rst`` file.
 """
 from __future__ import annotations
 
-import ast
-import math
 import re
-from pathlib import Path
 from typing import ClassVar
 
+from activation_pages import (
+    call_code,
+    kernel_markers,
+    label,
+    params_text,
+    parse_params,
+    range_text,
+    variants,
+)
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
@@ -35,8 +42,6 @@ from sphinx.util.nodes import nested_parse_with_titles
 
 import neuronlab as nl
 
-ROOT = Path(__file__).resolve().parents[2]
-PXD = ROOT / "neuronlab" / "_kernels" / "activation.pxd"
 PXD_FROM_SRCDIR = "/../neuronlab/_kernels/activation.pxd"  # literalinclude: "/" is docs/
 
 # The columns of the overview table: (title, attribute of the Activation class).
@@ -47,109 +52,6 @@ PROPERTIES = [
     ("saturating", "saturating"),
     ("f' from output", "has_output_derivative"),
 ]
-
-
-# ----------------------------------------------------------------------------------------
-# Reading the kernels and the registry (also used by tests/test_docs.py)
-# ----------------------------------------------------------------------------------------
-def kernel_blocks(path: Path = PXD) -> dict[str, str]:
-    """The text between ``# <name>`` and ``# </name>`` in activation.pxd, by name."""
-    text = path.read_text(encoding="utf-8")
-    pattern = re.compile(r"^# <(\w+)>\n(.*?)^# </\1>$", re.MULTILINE | re.DOTALL)
-    return {m.group(1): m.group(2) for m in pattern.finditer(text)}
-
-
-def kernel_markers(kernel: str, blocks: dict[str, str] | None = None) -> list[str]:
-    """`kernel` and, after it, every block whose functions it calls (depth first).
-
-    A call is recognised by name: ``sigmoid_f(`` inside the gelu_tanh block means the
-    page must also show the sigmoid block to be complete.
-    """
-    blocks = kernel_blocks() if blocks is None else blocks
-    if kernel not in blocks:
-        raise KeyError(f"activation.pxd has no block '# <{kernel}>'")
-    order = [kernel]
-    for name in order:  # grows while we walk it
-        calls = re.findall(r"\b([a-z0-9_]+?)_(?:f|df|d2f|df_from_y)\(", blocks[name])
-        for callee in calls:
-            if callee in blocks and callee not in order:
-                order.append(callee)
-    return order
-
-
-def parse_params(text: str | None) -> dict:
-    """``"approximate=tanh, x=1.5"`` -> ``{"approximate": "tanh", "x": 1.5}``."""
-    params = {}
-    for item in filter(None, (s.strip() for s in (text or "").split(","))):
-        key, _, value = item.partition("=")
-        try:
-            params[key.strip()] = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError):
-            params[key.strip()] = value.strip()
-    return params
-
-
-def call_code(name: str, params: dict) -> str:
-    """The Python that makes this activation, as a reader would type it."""
-    args = "".join(f", {k}={v!r}" for k, v in params.items())
-    return f"nl.activations.get({name!r}{args})"
-
-
-def variants() -> list[tuple[str, dict]]:
-    """Every registered name with default parameters, plus GELU's two approximations."""
-    out = []
-    for name in nl.activations.available():
-        out.append((name, {}))
-        if name == "gelu":
-            out += [(name, {"approximate": "tanh"}), (name, {"approximate": "sigmoid"})]
-    return out
-
-
-def _number(v: float) -> str:
-    if math.isinf(v):
-        return r"+\infty" if v > 0 else r"-\infty"
-    return f"{v:.4g}"
-
-
-def _range(act) -> str:
-    low, high = act.output_range
-    return rf":math:`{_number(low)} \ldots {_number(high)}`"
-
-
-def _params_text(params: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items())
-
-
-def _label(name: str, params: dict) -> str:
-    return f"{name} ({_params_text(params)})" if params else name
-
-
-# ----------------------------------------------------------------------------------------
-# The figure (called by the plot directive's code at build time)
-# ----------------------------------------------------------------------------------------
-def draw(name: str, params: dict | None = None, lo: float = -5.0, hi: float = 5.0):
-    """Plot f and f' of one activation over [lo, hi], both computed by the kernels."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    act = nl.activations.get(name, **(params or {}))
-    z = np.linspace(lo, hi, 2001)
-    a, d = act(z), act.derivative(z)
-    # A jump (binary step, the derivative of a kinked function) is drawn as a gap,
-    # not as a vertical line the function never takes.
-    for y in (a, d):
-        y[1:][np.abs(np.diff(y)) > 0.2] = np.nan
-    fig, ax = plt.subplots()
-    ax.axhline(0, color="0.8", lw=0.8)
-    ax.axvline(0, color="0.8", lw=0.8)
-    ax.plot(z, a, lw=2, label=r"$f(z)$")
-    ax.plot(z, d, lw=2, ls="--", label=r"$f'(z)$")
-    ax.set_xlabel(r"$z$")
-    ax.set_xlim(lo, hi)
-    ax.set_title(_label(name, params or {}))
-    ax.legend(loc="upper left", frameon=False)
-    fig.tight_layout()
-    return fig
 
 
 # ----------------------------------------------------------------------------------------
@@ -184,8 +86,8 @@ class ActivationTable(_RstDirective):
         ]
         for name, params in variants():
             act = nl.activations.get(name, **params)
-            lines.append(f"   * - :doc:`{_label(name, params)} </activations/{name}>`")
-            lines.append(f"     - {_range(act)}")
+            lines.append(f"   * - :doc:`{label(name, params)} </activations/{name}>`")
+            lines.append(f"     - {range_text(act)}")
             lines += [f"     - {'yes' if getattr(act, attr) else 'no'}" for _, attr in PROPERTIES]
         return self.parse_rst(lines)
 
@@ -223,12 +125,12 @@ class ActivationFacts(_ActivationDirective):
         if act.params:
             shown = ", ".join(f"``{k}={v!r}``" for k, v in act.params.items())
             lines += [f"Parameters of this form: {shown}.", ""]
-        lines += [f"Range {_range(act)}; {props}.", "",
+        lines += [f"Range {range_text(act)}; {props}.", "",
                   ".. plot::",
-                  f"   :alt: {_label(name, params)} and its derivative, drawn by neuronlab",
+                  f"   :alt: {label(name, params)} and its derivative, drawn by neuronlab",
                   "",
-                  "   import neuronlab_docs",
-                  f"   neuronlab_docs.draw({name!r}, {params!r})",
+                  "   import activation_pages",
+                  f"   activation_pages.draw({name!r}, {params!r})",
                   ""]
         return self.parse_rst(lines)
 
@@ -255,7 +157,7 @@ class ActivationKernel(_ActivationDirective):
                       f"   :caption: {marker}", ""]
         check = "Checking the derivatives numerically"
         if params:
-            check += f" ({_params_text(params)})"
+            check += f" ({params_text(params)})"
         lines += [check, "-" * len(check), "",
                   "A central difference (f(z + h) - f(z - h)) / 2h has an error of order h²; "
                   "with h = 10⁻⁶ it must agree with the kernel's f' and f'' to about six "
