@@ -101,6 +101,92 @@ def test_parse_params():
 
 
 # ----------------------------------------------------------------------------------------
+# The derivations on the pages, step by step, and the course formulas they call wrong
+# ----------------------------------------------------------------------------------------
+def _sympy_identities():
+    sp = pytest.importorskip("sympy")
+    x, beta, alpha, lam = sp.symbols("x beta alpha lambda", real=True)
+    neg = sp.Symbol("neg", negative=True)
+    e = sp.exp
+    sigma = lambda t: 1 / (1 + e(-t))  # noqa: E731
+    sp_ = sp.log(1 + e(x))
+    g = sp.tanh(sp_)
+    Phi = (1 + sp.erf(x / sp.sqrt(2))) / 2
+    phi = e(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+    k, c = sp.Rational(44715, 10**6), sp.sqrt(2 / sp.pi)
+    u = c * (x + k * x**3)
+    swish = x * sigma(beta * x)
+    d = lambda f: sp.diff(f, x)  # noqa: E731
+    true = {  # page: (left side, right side) of each step shown
+        "sigmoid: first step": (d(sigma(x)), e(-x) / (1 + e(-x))**2),
+        "sigmoid: y(1-y)": (d(sigma(x)), sigma(x) * (1 - sigma(x))),
+        "sigmoid: 1-sigma": (1 - sigma(x), e(-x) / (1 + e(-x))),
+        "sigmoid: second derivative": (d(d(sigma(x))), -d(sigma(x)) * sp.tanh(x / 2)),
+        "hard_sigmoid: Taylor slope": (d(sigma(x)).subs(x, 0), sp.Rational(1, 4)),
+        "tanh: 2 sigma(2x) - 1": (sp.tanh(x), 2 * sigma(2 * x) - 1),
+        "tanh: 1 - tanh^2": (d(sp.tanh(x)), 1 - sp.tanh(x)**2),
+        "tanh: v^2 - u^2 = 4": ((e(x) + e(-x))**2 - (e(x) - e(-x))**2, 4),
+        "tanh: 4 sigma'(2x)": (d(sp.tanh(x)), 4 * d(sigma(x)).subs(x, 2 * x)),
+        "softsign: x > 0": (d(x / (1 + x)), 1 / (1 + x)**2),
+        "softsign: x < 0": (d(x / (1 - x)), 1 / (1 - x)**2),
+        "softplus: sigma": (d(sp_), sigma(x)),
+        "elu: f + alpha": (d(alpha * (e(x) - 1)), alpha * (e(x) - 1) + alpha),
+        "selu: f + lambda alpha": (d(lam * alpha * (e(x) - 1)),
+                                   lam * alpha * (e(x) - 1) + lam * alpha),
+        "prelu: df/dalpha (x<0)": (sp.diff(alpha * x, alpha), x),
+        "swish: product rule": (d(swish), sigma(beta * x) + beta * x * sigma(beta * x)
+                                * (1 - sigma(beta * x))),
+        "swish: regrouped": (d(swish), beta * swish + sigma(beta * x) * (1 - beta * swish)),
+        "swish: slides, beta = 1": (d(x * sigma(x)), x * sigma(x) + sigma(x) * (1 - x * sigma(x))),
+        "gelu: Phi' = phi": (d(Phi), phi),
+        "gelu: f'": (d(x * Phi), Phi + x * phi),
+        "gelu: f''": (d(d(x * Phi)), phi * (2 - x**2)),
+        "gelu: tanh form f'": (d(x * (1 + sp.tanh(u)) / 2), (1 + sp.tanh(u)) / 2
+                               + x / 2 * (1 - sp.tanh(u)**2) * c * (1 + 3 * k * x**2)),
+        "gelu: (1 + tanh u)/2 = sigma(2u)": ((1 + sp.tanh(x)) / 2, sigma(2 * x)),
+        "gelu: slope of the tanh form at 0": (d((1 + sp.tanh(u)) / 2).subs(x, 0), phi.subs(x, 0)),
+        "mish: g' chain rule": (d(x * g), g + x * sigma(x) * (1 - g**2)),
+        "mish: tanh(softplus)": (g, ((1 + e(x))**2 - 1) / ((1 + e(x))**2 + 1)),
+        "mish: course closed form": (d(x * g), e(x) * (4 * (x + 1) + 4 * e(2 * x) + e(3 * x)
+                                     + e(x) * (4 * x + 6)) / (2 * e(x) + e(2 * x) + 2)**2),
+    }
+    wrong = {  # what the course material says, and the pages call wrong
+        "sigmoid: slides' first step": (d(sigma(x)), -e(-x) / (1 + e(-x))**2),
+        "softsign: sgn in f' (x < 0)": (d(x / (1 - x)).subs(x, neg), sp.sign(neg) / (1 - neg)**2),
+        "swish: extra beta x": (d(swish), beta * swish + beta * x * sigma(beta * x)
+                                * (1 - beta * swish)),
+        "elu: f labelled as f'": (d(alpha * (e(x) - 1)), alpha * (e(x) - 1)),
+    }
+    return sp, true, wrong
+
+
+def _is_zero(sp, expr):
+    """Exactly zero: over a common denominator the numerator expands to 0.
+
+    Written with exponentials (tanh, sigma, softplus all are), every identity above is
+    one between rational functions of exp(x), x and the parameters.
+    """
+    expanded = sp.expand(expr.rewrite(sp.exp), power_exp=True)
+    return sp.expand(sp.numer(sp.together(expanded))) == 0
+
+
+def test_derivation_steps_hold_in_sympy():
+    sp, true, _ = _sympy_identities()
+    failed = [name for name, (lhs, rhs) in true.items() if not _is_zero(sp, lhs - rhs)]
+    assert not failed, f"steps on the pages that SymPy does not confirm: {failed}"
+
+
+def test_course_formulas_called_wrong_are_wrong():
+    # A witness point where the two sides differ proves the course formula wrong.
+    _, _, wrong = _sympy_identities()
+    for name, (lhs, rhs) in wrong.items():
+        point = {sym: {"neg": -0.7, "beta": 1.3, "alpha": 0.9}.get(sym.name, -0.7)
+                 for sym in (lhs - rhs).free_symbols}
+        gap = float((lhs - rhs).subs(point).evalf())
+        assert abs(gap) > 1e-3, f"{name}: the course formula agrees at {point}"
+
+
+# ----------------------------------------------------------------------------------------
 # The built site
 # ----------------------------------------------------------------------------------------
 needs_build = pytest.mark.skipif(
