@@ -60,10 +60,14 @@ $(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
 docs: build $(VENV)/.docs-installed
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "docs: installing chromium (apt-get) for the browser test"; \
 	    apt-get install -y -q chromium >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || \
 	    echo "docs: could not install chromium; the browser test will be skipped"; \
 	  else echo "docs: chromium missing and not root; the browser test will be skipped"; fi; }
+	@# From scratch every time: the pages are generated from neuronlab's code and kernels,
+	@# which Sphinx's incremental rebuild does not track (a cached figure would go stale).
+	rm -rf $(DOCS_BUILD)/doctrees $(DOCS_BUILD)/plot_directive
 	$(SPHINX) -b html docs $(DOCS_BUILD)/html
 	$(SPHINX) -b doctest docs $(DOCS_BUILD)/doctest
 	$(PY) -m pytest tests/test_docs.py -q
