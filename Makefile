@@ -53,7 +53,7 @@ SPHINX     := $(PY) -m sphinx -W --keep-going -q -d $(DOCS_BUILD)/doctrees
 # The `docs` extra of pyproject.toml, installed without reinstalling neuronlab itself
 # (pip install -e ".[docs]" would compile the kernels once more).
 $(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["docs"]))' > $(VENV)/docs-requirements.txt
+	$(PY) docs/extra_requirements.py docs > $(VENV)/docs-requirements.txt
 	$(PIP) install -q -r $(VENV)/docs-requirements.txt
 	touch $@
 
