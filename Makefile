@@ -5,13 +5,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 KERNEL_SOURCES := $(wildcard neuronlab/_kernels/*.pyx.tp neuronlab/_kernels/*.pxd neuronlab/_kernels/*.h neuronlab/_kernels/_generate.py)
 
-.PHONY: help build test test-debug bench lint clean
+.PHONY: help build test test-debug bench lint docs clean
 
 help:
 	@echo "make test        set up .venv, build the kernels, run the test suite"
 	@echo "make test-debug  the kernel tests against a build with bounds checks on"
 	@echo "make bench       time every kernel against NumPy, SciPy and PyTorch"
 	@echo "make lint        ruff"
+	@echo "make docs        build the textbook into docs/_build/html and run its doctests"
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -44,5 +45,33 @@ bench: build
 lint: $(VENV)/.installed
 	$(PY) -m ruff check neuronlab tests benchmarks setup.py
 
+# The textbook. html and doctest share one doctree cache, so the sources are read once;
+# -W turns every warning into an error. The browser test needs chromium: installed with
+# apt-get when missing and we are root, otherwise that one test is skipped.
+DOCS_BUILD := docs/_build
+SPHINX     := $(PY) -m sphinx -W --keep-going -q -d $(DOCS_BUILD)/doctrees
+
+# The `docs` extra of pyproject.toml, installed without reinstalling neuronlab itself
+# (pip install -e ".[docs]" would compile the kernels once more).
+$(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
+	$(PY) docs/extra_requirements.py docs > $(VENV)/docs-requirements.txt
+	$(PIP) install -q -r $(VENV)/docs-requirements.txt
+	touch $@
+
+docs: build $(VENV)/.docs-installed
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "docs: installing chromium (apt-get) for the browser test"; \
+	    apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || \
+	    echo "docs: could not install chromium; the browser test will be skipped"; \
+	  else echo "docs: chromium missing and not root; the browser test will be skipped"; fi; }
+	@# From scratch every time: the pages are generated from neuronlab's code and kernels,
+	@# which Sphinx's incremental rebuild does not track (a cached figure would go stale).
+	rm -rf $(DOCS_BUILD)/doctrees $(DOCS_BUILD)/plot_directive
+	$(SPHINX) -b html docs $(DOCS_BUILD)/html
+	$(SPHINX) -b doctest docs $(DOCS_BUILD)/doctest
+	$(PY) -m pytest tests/test_docs.py -q
+
 clean:
-	rm -rf build $(VENV) neuronlab/_kernels/*.so neuronlab/_kernels/*.c neuronlab/_kernels/_elementwise.pyx
+	rm -rf build docs/_build $(VENV) neuronlab/_kernels/*.so neuronlab/_kernels/*.c neuronlab/_kernels/_elementwise.pyx

@@ -1,0 +1,73 @@
+"""Sphinx configuration for the neuronlab textbook.
+
+The site must work with no network: MathJax is copied into the built site by
+``sphinx-mathjax-offline`` and the theme ships its own fonts and scripts.
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "_ext"))
+
+project = "neuronlab"
+author = "the neuronlab authors"
+copyright = "2026, the neuronlab authors"
+
+import neuronlab  # noqa: E402  (the path above must be set first for the extension)
+
+release = version = neuronlab.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.doctest",
+    "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # its package directory has hyphens; copies MathJax 3 into _static
+    "matplotlib.sphinxext.plot_directive",
+    "neuronlab_docs",
+]
+
+root_doc = "index"
+exclude_patterns = ["_build"]
+language = "en"
+nitpicky = False
+
+# -- HTML ------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = "neuronlab"
+html_static_path = ["_static"]
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc"],
+    "footer_end": [],
+}
+html_show_sourcelink = False
+html_copy_source = False
+
+# -- autodoc / napoleon ----------------------------------------------------------------
+autodoc_member_order = "bysource"
+# A property without a docstring (ELU.smooth) would otherwise "inherit" the docstring
+# of the base class's plain bool attribute, which is bool's own.
+autodoc_inherit_docstrings = False
+autodoc_typehints = "description"
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+napoleon_use_ivar = True
+
+# -- figures: drawn by the compiled kernels at build time ------------------------------
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("svg", 100)]
+plot_rcparams = {"figure.figsize": (6.4, 3.2), "font.size": 9, "svg.hashsalt": "neuronlab"}
+plot_apply_rcparams = True
+
+# -- doctest ---------------------------------------------------------------------------
+# The docstrings' examples are written to run inside their module (pytest
+# --doctest-modules); ``from neuronlab.activations import *`` gives them the same names.
+doctest_global_setup = """
+import numpy as np
+import neuronlab as nl
+from neuronlab.activations import *
+"""
