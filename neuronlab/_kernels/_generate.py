@@ -56,9 +56,10 @@ def kernels():
                 output=output,
                 body=body,
                 views=", ".join([f"const floating[::1] {v}" for v in inputs] + [f"floating[::1] {output}"]),
+                pointers=", ".join([f"const floating* {v}" for v in inputs] + [f"floating* {output}"]),
+                offsets=", ".join(f"&{v}[lo]" for v in arrays),
                 scalar_params="".join(f", floating {q}" for q in p),
                 python_params="".join(f", double {q}" for q in p),
-                slices=", ".join(f"{v}[lo:hi]" for v in arrays),
                 casts="".join(f", <floating>{q}" for q in p),
             )
 

@@ -74,4 +74,6 @@ cdef inline bint _isnan(floating x) noexcept nogil:
 
 
 cdef inline bint _isinf(floating x) noexcept nogil:
-    return x == INFINITY or x == -INFINITY
+    # One comparison, not `x == inf or x == -inf`: the short-circuit `or` is a branch that
+    # keeps gcc from vectorizing the loop around it.
+    return _fabs(x) == INFINITY

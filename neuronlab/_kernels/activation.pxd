@@ -16,7 +16,8 @@
 # * At a kink the derivative takes the value of the outer piece: the open interval on
 #   which f is the identity (or the linear middle piece) does not contain its ends.
 #   relu'(0) = 0, leaky_relu'(0) = alpha, hard_tanh'(+-1) = 0 (as PyTorch does).
-# * Constants are cast to `floating` so that float32 kernels compute in float32.
+# * Numbers in arithmetic are cast, <floating>1: Cython writes a bare 1 as the C double 1.0,
+#   which would make every float32 kernel compute in double at half the SIMD width.
 from cython cimport floating
 from libc.math cimport INFINITY
 from neuronlab._kernels._math cimport (
@@ -56,22 +57,22 @@ cdef inline floating sigmoid_f(floating x) noexcept nogil:
     # With e = exp(-|x|) <= 1 nothing overflows; for x < 0 the form e / (1 + e)
     # keeps full relative precision down to the subnormals.
     cdef floating e = _exp(-_fabs(x))
-    cdef floating s = 1 / (1 + e)
+    cdef floating s = <floating>1 / (<floating>1 + e)
     return s if x >= 0 else e * s
 
 cdef inline floating sigmoid_df(floating x) noexcept nogil:
     # sigma'(x) = sigma(x)(1 - sigma(x)) = e / (1 + e)^2, e = exp(-|x|) (f' is even).
     # The product form would lose every digit of 1 - sigma(x) once sigma(x) rounds to 1.
     cdef floating e = _exp(-_fabs(x))
-    cdef floating s = 1 / (1 + e)
+    cdef floating s = <floating>1 / (<floating>1 + e)
     return e * s * s
 
 cdef inline floating sigmoid_d2f(floating x) noexcept nogil:
     # sigma'' = sigma'(1 - 2 sigma) and 1 - 2 sigma(x) = -tanh(x / 2).
-    return -sigmoid_df(x) * _tanh(x / 2)
+    return -sigmoid_df(x) * _tanh(x * <floating>0.5)
 
 cdef inline floating sigmoid_df_from_y(floating y) noexcept nogil:
-    return y * (1 - y)
+    return y * (<floating>1 - y)
 # </sigmoid>
 
 
@@ -96,14 +97,14 @@ cdef inline floating tanh_f(floating x) noexcept nogil:
 cdef inline floating tanh_df(floating x) noexcept nogil:
     # 1 - tanh(x)^2 = 1 / cosh(x)^2 = 4e / (1 + e)^2 with e = exp(-2|x|): no cancellation
     # in the tails, where 1 - tanh^2 would round to 0 long before the true value does.
-    cdef floating e = _exp(-2 * _fabs(x))
-    return 4 * e / ((1 + e) * (1 + e))
+    cdef floating e = _exp(<floating>-2 * _fabs(x))
+    return <floating>4 * e / ((<floating>1 + e) * (<floating>1 + e))
 
 cdef inline floating tanh_d2f(floating x) noexcept nogil:
-    return -2 * _tanh(x) * tanh_df(x)
+    return <floating>-2 * _tanh(x) * tanh_df(x)
 
 cdef inline floating tanh_df_from_y(floating y) noexcept nogil:
-    return 1 - y * y
+    return <floating>1 - y * y
 # </tanh>
 
 
@@ -123,17 +124,17 @@ cdef inline floating hard_tanh_d2f(floating x) noexcept nogil:
 cdef inline floating softsign_f(floating x) noexcept nogil:
     # x / (1 + |x|) is inf / inf at x = +-inf; the limit is +-1.
     cdef floating a = _fabs(x)
-    return _copysign(<floating>1, x) if a == INFINITY else x / (1 + a)
+    return _copysign(<floating>1, x) if a == INFINITY else x / (<floating>1 + a)
 
 cdef inline floating softsign_df(floating x) noexcept nogil:
-    cdef floating r = 1 / (1 + _fabs(x))
+    cdef floating r = <floating>1 / (<floating>1 + _fabs(x))
     return r * r
 
 cdef inline floating softsign_d2f(floating x) noexcept nogil:
     # -2 sign(x) / (1 + |x|)^3, with sign(0) = 0 (f'' jumps from +2 to -2 there).
-    cdef floating r = 1 / (1 + _fabs(x))
+    cdef floating r = <floating>1 / (<floating>1 + _fabs(x))
     cdef floating sign = (x > 0) - (x < 0)
-    return -2 * sign * r * r * r
+    return <floating>-2 * sign * r * r * r
 # </softsign>
 
 
@@ -203,7 +204,7 @@ cdef inline floating selu_df_from_y(floating y) noexcept nogil:
 cdef inline floating softplus_f(floating x) noexcept nogil:
     # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): e^x never overflows, and log1p keeps
     # the digits of e^-|x| when it is tiny (softplus(-50) = 1.9e-22, not 0).
-    return (x if x > 0 else 0) + _log1p(_exp(-_fabs(x)))
+    return (x if x > 0 else <floating>0) + _log1p(_exp(-_fabs(x)))
 
 cdef inline floating softplus_df(floating x) noexcept nogil:
     return sigmoid_f(x)
@@ -219,14 +220,17 @@ cdef inline floating swish_f(floating x, floating beta) noexcept nogil:
     return 0 if x == -INFINITY else x * sigmoid_f(beta * x)
 
 cdef inline floating swish_df(floating x, floating beta) noexcept nogil:
-    # f' = sigma(u) + u sigma'(u) with u = beta x.
+    # f' = sigma(u) + u sigma'(u) with u = beta x; both from one exp (see sigmoid).
     cdef floating u = beta * x
-    return (1 if u > 0 else 0) if _isinf(u) else sigmoid_f(u) + u * sigmoid_df(u)
+    cdef floating e = _exp(-_fabs(u))
+    cdef floating r = <floating>1 / (<floating>1 + e)
+    cdef floating s = r if u >= 0 else e * r
+    return (1 if u > 0 else 0) if _isinf(u) else s + u * (e * r * r)
 
 cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
     # f'' = beta sigma'(u) (2 + u sigma''(u) / sigma'(u)) = beta sigma'(u) (2 - u tanh(u / 2)).
     cdef floating u = beta * x
-    return 0 if _isinf(u) else beta * sigmoid_df(u) * (2 - u * _tanh(u / 2))
+    return 0 if _isinf(u) else beta * sigmoid_df(u) * (<floating>2 - u * _tanh(u * <floating>0.5))
 # </swish>
 
 
@@ -234,19 +238,18 @@ cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
 cdef inline floating gelu_f(floating x) noexcept nogil:
     # x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2: written with erfc, the left tail keeps
     # its digits (1 + erf(x / sqrt 2) cancels to 0 there); (-inf) * 0 at x = -inf is 0.
-    return 0 if x == -INFINITY else x * (_erfc(-x * <floating>SQRT1_2) / 2)
+    return 0 if x == -INFINITY else x * (<floating>0.5 * _erfc(-x * <floating>SQRT1_2))
 
 cdef inline floating gelu_df(floating x) noexcept nogil:
     # f' = Phi(x) + x phi(x), phi the standard normal density.
-    cdef floating phi = <floating>INV_SQRT_2PI * _exp(-x * x / 2)
-    if _isinf(x):
-        return 1 if x > 0 else 0
-    return _erfc(-x * <floating>SQRT1_2) / 2 + x * phi
+    cdef floating phi = <floating>INV_SQRT_2PI * _exp(<floating>-0.5 * x * x)
+    cdef floating Phi = <floating>0.5 * _erfc(-x * <floating>SQRT1_2)
+    return (1 if x > 0 else 0) if _isinf(x) else Phi + x * phi
 
 cdef inline floating gelu_d2f(floating x) noexcept nogil:
     # f'' = phi(x) (2 - x^2), as 2 phi - (x phi) x so that x^2 cannot overflow against phi = 0.
-    cdef floating phi = <floating>INV_SQRT_2PI * _exp(-x * x / 2)
-    return 0 if _isinf(x) else 2 * phi - (x * phi) * x
+    cdef floating phi = <floating>INV_SQRT_2PI * _exp(<floating>-0.5 * x * x)
+    return 0 if _isinf(x) else <floating>2 * phi - (x * phi) * x
 # </gelu>
 
 
@@ -254,28 +257,29 @@ cdef inline floating gelu_d2f(floating x) noexcept nogil:
 # The tanh approximation: x (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + k x^3), computed as
 # x sigma(v) with v = 2u, since (1 + tanh(u)) / 2 = sigma(2u) has no cancellation at u << 0.
 cdef inline floating gelu_tanh_f(floating x) noexcept nogil:
-    cdef floating v = 2 * <floating>SQRT_2_OVER_PI * (x + <floating>GELU_K * x * x * x)
+    cdef floating v = <floating>(2 * SQRT_2_OVER_PI) * (x + <floating>GELU_K * x * x * x)
     return 0 if x == -INFINITY else x * sigmoid_f(v)
 
 cdef inline floating gelu_tanh_df(floating x) noexcept nogil:
-    # f' = sigma(v) + x sigma'(v) v'. Beyond |x| = 1e10, sigma'(v) is 0 to any precision
-    # while v' overflows, so the limits 0 and 1 are returned there.
-    cdef floating c = 2 * <floating>SQRT_2_OVER_PI
+    # f' = sigma(v) + x sigma'(v) v', sigma and sigma' from one exp (see sigmoid). Beyond
+    # |x| = 1e10, sigma'(v) is 0 to any precision while v' overflows: the limits 0 and 1.
+    cdef floating c = <floating>(2 * SQRT_2_OVER_PI)
     cdef floating v = c * (x + <floating>GELU_K * x * x * x)
-    cdef floating dv = c * (1 + 3 * <floating>GELU_K * x * x)
-    if _fabs(x) > <floating>1e10:
-        return 1 if x > 0 else 0
-    return sigmoid_f(v) + x * sigmoid_df(v) * dv
+    cdef floating dv = c * (<floating>1 + <floating>(3 * GELU_K) * x * x)
+    cdef floating e = _exp(-_fabs(v))
+    cdef floating r = <floating>1 / (<floating>1 + e)
+    cdef floating s = r if v >= 0 else e * r
+    return (1 if x > 0 else 0) if _fabs(x) > <floating>1e10 else s + x * (e * r * r) * dv
 
 cdef inline floating gelu_tanh_d2f(floating x) noexcept nogil:
     # f'' = sigma'(v) (2 v' - x tanh(v / 2) v'^2 + x v''), using sigma'' = -sigma' tanh(v / 2).
-    cdef floating c = 2 * <floating>SQRT_2_OVER_PI
+    cdef floating c = <floating>(2 * SQRT_2_OVER_PI)
     cdef floating v = c * (x + <floating>GELU_K * x * x * x)
-    cdef floating dv = c * (1 + 3 * <floating>GELU_K * x * x)
-    cdef floating d2v = c * 6 * <floating>GELU_K * x
+    cdef floating dv = c * (<floating>1 + <floating>(3 * GELU_K) * x * x)
+    cdef floating d2v = c * <floating>(6 * GELU_K) * x
     if _fabs(x) > <floating>1e10:
         return 0
-    return sigmoid_df(v) * (2 * dv - x * _tanh(v / 2) * dv * dv + x * d2v)
+    return sigmoid_df(v) * (<floating>2 * dv - x * _tanh(v * <floating>0.5) * dv * dv + x * d2v)
 # </gelu_tanh>
 
 
@@ -287,28 +291,31 @@ cdef inline floating gelu_tanh_d2f(floating x) noexcept nogil:
 # and sigma(x) (1 - g^2) = 4 w (1 + q) / D^2 with w = q^2 (x >= 0) or w = q (x < 0).
 cdef inline floating mish_f(floating x) noexcept nogil:
     cdef floating q = _exp(-_fabs(x))
-    cdef floating g = (1 + 2 * q) / (1 + 2 * q + 2 * q * q) if x >= 0 else q * (q + 2) / (q * q + 2 * q + 2)
+    cdef floating D = (<floating>1 + <floating>2 * q + <floating>2 * q * q if x >= 0
+                       else q * q + <floating>2 * q + <floating>2)
+    cdef floating g = (<floating>1 + <floating>2 * q) / D if x >= 0 else q * (q + <floating>2) / D
     return 0 if x == -INFINITY else x * g
 
 cdef inline floating mish_df(floating x) noexcept nogil:
-    # f' = g + x g', g' = sigma(x) (1 - g^2) (the chain rule through tanh and softplus).
+    # f' = g + x g', g' = sigma(x) (1 - g^2) (the chain rule through tanh and softplus);
+    # x (4 w (1 + q) / D^2) is grouped so that x = 1e308 meets 0 and not inf * 0.
     cdef floating q = _exp(-_fabs(x))
-    cdef floating D = 1 + 2 * q + 2 * q * q if x >= 0 else q * q + 2 * q + 2
-    cdef floating g = (1 + 2 * q) / D if x >= 0 else q * (q + 2) / D
+    cdef floating D = (<floating>1 + <floating>2 * q + <floating>2 * q * q if x >= 0
+                       else q * q + <floating>2 * q + <floating>2)
+    cdef floating g = (<floating>1 + <floating>2 * q) / D if x >= 0 else q * (q + <floating>2) / D
     cdef floating w = q * q if x >= 0 else q
-    if _isinf(x):
-        return 1 if x > 0 else 0
-    return g + x * (4 * w * (1 + q) / (D * D))
+    return (1 if x > 0 else 0) if _isinf(x) else g + x * (<floating>4 * w * (<floating>1 + q) / (D * D))
 
 cdef inline floating mish_d2f(floating x) noexcept nogil:
     # f'' = 2h + (x h)(1 - sigma - 2 sigma g) with h = g' = sigma (1 - g^2); grouping
     # x h keeps x = 1e308 from meeting h = 0 as inf * 0.
     cdef floating q = _exp(-_fabs(x))
-    cdef floating D = 1 + 2 * q + 2 * q * q if x >= 0 else q * q + 2 * q + 2
-    cdef floating g = (1 + 2 * q) / D if x >= 0 else q * (q + 2) / D
+    cdef floating D = (<floating>1 + <floating>2 * q + <floating>2 * q * q if x >= 0
+                       else q * q + <floating>2 * q + <floating>2)
+    cdef floating g = (<floating>1 + <floating>2 * q) / D if x >= 0 else q * (q + <floating>2) / D
     cdef floating w = q * q if x >= 0 else q
-    cdef floating h = 4 * w * (1 + q) / (D * D)
-    cdef floating sigma = 1 / (1 + q) if x >= 0 else q / (1 + q)
-    cdef floating one_minus_sigma = q / (1 + q) if x >= 0 else 1 / (1 + q)
-    return 0 if _isinf(x) else 2 * h + (x * h) * (one_minus_sigma - 2 * sigma * g)
+    cdef floating h = <floating>4 * w * (<floating>1 + q) / (D * D)
+    cdef floating sigma = <floating>1 / (<floating>1 + q) if x >= 0 else q / (<floating>1 + q)
+    cdef floating one_minus_sigma = q / (<floating>1 + q) if x >= 0 else <floating>1 / (<floating>1 + q)
+    return 0 if _isinf(x) else <floating>2 * h + (x * h) * (one_minus_sigma - <floating>2 * sigma * g)
 # </mish>
