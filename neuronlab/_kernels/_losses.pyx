@@ -10,7 +10,8 @@ from cython.parallel cimport prange
 
 from neuronlab._kernels._math cimport _exp, _fabs, _log1p
 from neuronlab._kernels._rows cimport (
-    BLOCK, MIN_PARALLEL_ELEMENTS, _log, row_max, row_sum, row_sum_exp, row_weighted_gap,
+    BLOCK, MAX_BLOCK_ROWS, MIN_PARALLEL_ELEMENTS, ROW_BLOCK, _log, exp_rows, row_max, row_sum,
+    row_sum_exp, row_weighted_gap, rows_per_block,
 )
 
 # The elementwise losses, loss = sum_j term(y_j, r_j) per sample (see losses.py).
@@ -25,55 +26,70 @@ cpdef enum PointwiseLoss:
 # ----------------------------------------------------------------------------------------
 # Softmax cross-entropy from logits: loss = log sum_j e^{z_j} - sum_j r_j z_j (for sum r = 1)
 # ----------------------------------------------------------------------------------------
-cdef double _sce_label_row(const floating* z, Py_ssize_t label, floating* g, Py_ssize_t n,
-                           floating eps, floating scale) noexcept nogil:
-    # The target is r = (1 - eps) onehot(label) + eps / n (eps = 0: plain one-hot), so
-    # loss = log s + (1 - eps)(m - z_label) + eps (m - mean z) with s = sum e^{z_j - m}.
-    cdef floating m = row_max(z, n)
-    cdef double s
-    cdef Py_ssize_t j
-    cdef floating p, q
-    if g == NULL:
-        s = row_sum_exp(z, n, m, 1)
+# The target is r' = (1 - eps) r + eps / n with r the one-hot row of the label (r == NULL,
+# label c) or a given row; eps = 0 without label smoothing. With m = max z, s = sum e^{z_j - m}
+# and R' = sum r': loss = -sum_j r'_j log softmax_j = R' log s + sum_j r'_j (m - z_j).
+
+cdef inline double _sce_loss(const floating* z, Py_ssize_t c, const floating* r, Py_ssize_t n,
+                             floating m, double s, floating eps) noexcept nogil:
+    cdef double loss
+    if r == NULL:  # R' = 1
+        loss = _log(s) + (1 - eps) * <double>(m - z[c])
     else:
-        for j in range(n):
-            g[j] = _exp(z[j] - m)
-        s = row_sum(g, n)
-        # grad = (softmax(z) - r) * scale, which for one-hot r is (y - r) / m.
+        loss = ((1 - eps) * row_sum(r, n) + eps) * _log(s) + (1 - eps) * row_weighted_gap(r, z, n, m)
+    if eps != 0:
+        loss += eps * (m - row_sum(z, n) / n)
+    return loss
+
+
+cdef inline void _sce_gradient(floating* g, Py_ssize_t c, const floating* r, Py_ssize_t n,
+                               double s, floating eps, floating scale) noexcept nogil:
+    # g holds e^{z_j - m} on entry and (softmax(z) R' - r') * scale on exit: for one-hot r,
+    # (y - r) / m with the mean over m samples.
+    cdef floating p, q = eps * scale / n
+    cdef Py_ssize_t j
+    if r == NULL:
         p = <floating>(scale / s)
-        q = eps * scale / n
         for j in range(n):
             g[j] = g[j] * p - q
-        g[label] -= (1 - eps) * scale
-    cdef double loss = _log(s) + (1 - eps) * <double>(m - z[label])
-    if eps != 0:
-        loss += eps * (m - row_sum(z, n) / n)
-    return loss
-
-
-cdef double _sce_prob_row(const floating* z, const floating* r, floating* g, Py_ssize_t n,
-                          floating eps, floating scale) noexcept nogil:
-    # With r' = (1 - eps) r + eps / n and R' = sum r', loss = -sum r'_j log softmax_j
-    # = R' log s + sum r'_j (m - z_j), and grad = softmax * R' - r' (times scale).
-    cdef floating m = row_max(z, n)
-    cdef double s
-    cdef double big_r = (1 - eps) * row_sum(r, n) + eps
-    cdef Py_ssize_t j
-    cdef floating p, q
-    if g == NULL:
-        s = row_sum_exp(z, n, m, 1)
+        g[c] -= (1 - eps) * scale
     else:
-        for j in range(n):
-            g[j] = _exp(z[j] - m)
-        s = row_sum(g, n)
-        p = <floating>(big_r * scale / s)
-        q = eps * scale / n
+        p = <floating>(((1 - eps) * row_sum(r, n) + eps) * scale / s)
         for j in range(n):
             g[j] = g[j] * p - ((1 - eps) * r[j] * scale + q)
-    cdef double loss = big_r * _log(s) + (1 - eps) * row_weighted_gap(r, z, n, m)
-    if eps != 0:
-        loss += eps * (m - row_sum(z, n) / n)
-    return loss
+
+
+cdef double _sce_block(const floating* z, const Py_ssize_t* labels, const floating* r,
+                       floating* g, floating* losses, Py_ssize_t rows, Py_ssize_t n,
+                       floating eps, floating scale) noexcept nogil:
+    """`rows` consecutive samples; g and losses may be NULL (not wanted), and so may labels
+    (then r holds the target rows) or r (then labels are given). Returns the summed loss."""
+    cdef floating m[MAX_BLOCK_ROWS]
+    cdef double s[MAX_BLOCK_ROWS]
+    cdef floating scratch[ROW_BLOCK]  # the exponentials when no gradient is wanted
+    cdef double loss, total = 0
+    cdef Py_ssize_t i, c = 0
+    cdef const floating* ri = NULL
+    if g != NULL:
+        exp_rows(z, g, rows, n, 1, m, s)
+    elif rows * n <= ROW_BLOCK:
+        exp_rows(z, scratch, rows, n, 1, m, s)
+    else:  # one row longer than the scratch block
+        for i in range(rows):
+            m[i] = row_max(z + i * n, n)
+            s[i] = row_sum_exp(z + i * n, n, m[i], 1)
+    for i in range(rows):
+        if labels != NULL:
+            c = labels[i]
+        else:
+            ri = r + i * n
+        if g != NULL:
+            _sce_gradient(g + i * n, c, ri, n, s[i], eps, scale)
+        loss = _sce_loss(z + i * n, c, ri, n, m[i], s[i], eps)
+        if losses != NULL:
+            losses[i] = <floating>loss
+        total += loss
+    return total
 
 
 def softmax_cross_entropy(const floating[:, ::1] z, const Py_ssize_t[::1] labels,
@@ -81,21 +97,19 @@ def softmax_cross_entropy(const floating[:, ::1] z, const Py_ssize_t[::1] labels
                           double label_smoothing, double grad_scale, bint want_grad,
                           bint want_rows, int n_threads=1):
     """Integer labels when `labels` is not empty, else probability rows `r`."""
-    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], i
+    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], block = rows_per_block(n), b, lo
+    cdef Py_ssize_t n_blocks = (m + block - 1) // block
     cdef bint use_labels = labels.shape[0] > 0
     cdef floating eps = <floating>label_smoothing, scale = <floating>grad_scale
-    cdef double total = 0, loss
-    cdef floating* g
-    for i in prange(m, nogil=True, schedule="static", num_threads=n_threads,
+    cdef double total = 0
+    for b in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads,
                     use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
-        g = &grad[i, 0] if want_grad else NULL
-        if use_labels:
-            loss = _sce_label_row(&z[i, 0], labels[i], g, n, eps, scale)
-        else:
-            loss = _sce_prob_row(&z[i, 0], &r[i, 0], g, n, eps, scale)
-        if want_rows:
-            rows[i] = <floating>loss
-        total += loss
+        lo = b * block
+        total += _sce_block(&z[lo, 0], &labels[lo] if use_labels else NULL,
+                            <const floating*>NULL if use_labels else &r[lo, 0],
+                            &grad[lo, 0] if want_grad else NULL,
+                            &rows[lo] if want_rows else NULL,
+                            min(block, m - lo), n, eps, scale)
     return total
 
 

@@ -15,6 +15,11 @@ cdef enum:
     # exp() of a long row is taken in blocks of this many numbers on the stack, a loop the
     # compiler vectorizes (libmvec), and the block is then added up.
     BLOCK = 256
+    # Short rows are processed in blocks of consecutive rows of about ROW_BLOCK numbers (at
+    # most MAX_BLOCK_ROWS rows): the exp() of a whole block is one long vectorized loop,
+    # where a row of 10 would leave most of each vector empty.
+    ROW_BLOCK = 2048
+    MAX_BLOCK_ROWS = 256
     # Rows up to this length are summed directly, longer ones by halves (see row_sum).
     PAIRWISE_BLOCK = 128
 
@@ -27,12 +32,24 @@ cdef inline floating _log(floating x) noexcept nogil:
 
 
 cdef inline floating row_max(const floating* z, Py_ssize_t n) noexcept nogil:
-    """max_j z_j of a row with n >= 1 (a NaN makes the row's results NaN downstream)."""
-    cdef floating m = z[0]
-    cdef Py_ssize_t j
-    for j in range(1, n):
-        m = z[j] if z[j] > m else m
-    return m
+    """max_j z_j of a row with n >= 1 (a NaN makes the row's results NaN downstream).
+
+    Four running maxima, for the reason row_sum has eight running sums.
+    """
+    cdef floating m0 = z[0], m1 = z[0], m2 = z[0], m3 = z[0]
+    cdef Py_ssize_t j = 1
+    while j + 4 <= n:
+        m0 = z[j] if z[j] > m0 else m0
+        m1 = z[j + 1] if z[j + 1] > m1 else m1
+        m2 = z[j + 2] if z[j + 2] > m2 else m2
+        m3 = z[j + 3] if z[j + 3] > m3 else m3
+        j += 4
+    while j < n:
+        m0 = z[j] if z[j] > m0 else m0
+        j += 1
+    m0 = m1 if m1 > m0 else m0
+    m2 = m3 if m3 > m2 else m2
+    return m2 if m2 > m0 else m0
 
 
 cdef inline double row_sum(const floating* x, Py_ssize_t n) noexcept nogil:
@@ -92,3 +109,25 @@ cdef inline double row_weighted_gap(const floating* r, const floating* z, Py_ssi
     if j < n:
         s0 += r[j] * (m - z[j])
     return s0 + s1
+
+
+cdef inline Py_ssize_t rows_per_block(Py_ssize_t n) noexcept nogil:
+    return max(1, min(<Py_ssize_t>MAX_BLOCK_ROWS, ROW_BLOCK // max(n, 1)))
+
+
+cdef inline void exp_rows(const floating* z, floating* y, Py_ssize_t rows, Py_ssize_t n,
+                          floating inv_t, floating* m, double* s) noexcept nogil:
+    """y = exp((z - m_i) / T) for `rows` consecutive rows of length n (y must not be z).
+
+    Also returns each row's maximum m_i and sum s_i = sum_j y_ij. The exponents are
+    written first and exponentiated in one loop over all the rows of the block.
+    """
+    cdef Py_ssize_t i, j, t
+    for i in range(rows):
+        m[i] = row_max(z + i * n, n)
+        for j in range(n):
+            y[i * n + j] = (z[i * n + j] - m[i]) * inv_t
+    for t in range(rows * n):
+        y[t] = _exp(y[t])
+    for i in range(rows):
+        s[i] = row_sum(y + i * n, n)

@@ -1,8 +1,10 @@
 # Softmax, log-softmax and maxout: functions of a whole vector, computed row by row.
 #
 # Every kernel takes C-contiguous 2-d arrays whose rows are the vectors (the Python side
-# moves the softmax axis last and checks shapes and dtypes; bounds checks are off). Rows are
-# independent, so above MIN_PARALLEL_ELEMENTS elements OpenMP threads take blocks of rows.
+# moves the softmax axis last, checks shapes and dtypes, and never lets an output share
+# memory with an input; bounds checks are off). Rows are independent: they are processed
+# in blocks of consecutive rows (see _rows.pxd), and above MIN_PARALLEL_ELEMENTS elements
+# OpenMP threads take blocks in turn.
 #
 # Stability: softmax(z) = softmax(z - max z), so every exponent is <= 0 and exp() cannot
 # overflow; log-softmax is (z - max) / T - log(sum exp((z - max) / T)), where the sum is at
@@ -12,129 +14,130 @@ from cython.parallel cimport prange
 
 from neuronlab._kernels._math cimport _exp
 from neuronlab._kernels._rows cimport (
-    MIN_PARALLEL_ELEMENTS, _log, row_max, row_sum, row_sum_exp,
+    MAX_BLOCK_ROWS, MIN_PARALLEL_ELEMENTS, _log, exp_rows, row_sum, rows_per_block,
 )
 
 
-cdef void _softmax_row(const floating* z, floating* y, Py_ssize_t n,
-                       floating inv_t) noexcept nogil:
-    # y may be z itself: each z_j is read (for the max, then for its exp) before y_j is written.
-    cdef floating m = row_max(z, n)
-    cdef Py_ssize_t j
-    for j in range(n):
-        y[j] = _exp((z[j] - m) * inv_t)
-    cdef floating scale = <floating>(1.0 / row_sum(y, n))
-    for j in range(n):
-        y[j] *= scale
+cdef void _softmax_block(const floating* z, floating* y, Py_ssize_t rows, Py_ssize_t n,
+                         floating inv_t) noexcept nogil:
+    cdef floating m[MAX_BLOCK_ROWS]
+    cdef double s[MAX_BLOCK_ROWS]
+    cdef floating scale
+    cdef Py_ssize_t i, j
+    exp_rows(z, y, rows, n, inv_t, m, s)
+    for i in range(rows):
+        scale = <floating>(1.0 / s[i])
+        for j in range(n):
+            y[i * n + j] *= scale
 
 
-cdef void _log_softmax_row(const floating* z, floating* y, Py_ssize_t n,
-                           floating inv_t) noexcept nogil:
-    cdef floating m = row_max(z, n)
-    cdef floating log_s = <floating>_log(row_sum_exp(z, n, m, inv_t))
-    cdef Py_ssize_t j
-    for j in range(n):
-        y[j] = (z[j] - m) * inv_t - log_s
+cdef void _log_softmax_block(const floating* z, floating* y, Py_ssize_t rows, Py_ssize_t n,
+                             floating inv_t) noexcept nogil:
+    cdef floating m[MAX_BLOCK_ROWS]
+    cdef double s[MAX_BLOCK_ROWS]
+    cdef floating log_s
+    cdef Py_ssize_t i, j
+    exp_rows(z, y, rows, n, inv_t, m, s)  # only for the sums: y is overwritten below
+    for i in range(rows):
+        log_s = <floating>_log(s[i])
+        for j in range(n):
+            y[i * n + j] = (z[i * n + j] - m[i]) * inv_t - log_s
 
 
-cdef void _softmax_backward_row(const floating* z, const floating* dy, floating* dx,
-                                Py_ssize_t n, floating inv_t) noexcept nogil:
+cdef inline floating _dot(const floating* a, const floating* b, Py_ssize_t n) noexcept nogil:
+    cdef double d0 = 0, d1 = 0
+    cdef Py_ssize_t j = 0
+    while j + 2 <= n:
+        d0 += a[j] * b[j]
+        d1 += a[j + 1] * b[j + 1]
+        j += 2
+    if j < n:
+        d0 += a[j] * b[j]
+    return <floating>(d0 + d1)
+
+
+cdef void _softmax_backward_block(const floating* z, const floating* dy, floating* dx,
+                                  Py_ssize_t rows, Py_ssize_t n, floating inv_t,
+                                  bint from_output) noexcept nogil:
     # The vector-Jacobian product of y = softmax(z / T): J = (diag(y) - y y^T) / T is
-    # symmetric, so dx = J dy = y * (dy - y.dy) / T; no K x K matrix. dx holds y meanwhile
-    # (the wrapper never lets dx share memory with z or dy).
-    _softmax_row(z, dx, n, inv_t)
-    cdef double dot0 = 0, dot1 = 0
-    cdef Py_ssize_t j = 0
-    while j + 2 <= n:
-        dot0 += dx[j] * dy[j]
-        dot1 += dx[j + 1] * dy[j + 1]
-        j += 2
-    if j < n:
-        dot0 += dx[j] * dy[j]
-    cdef floating dot = <floating>(dot0 + dot1)
-    for j in range(n):
-        dx[j] = dx[j] * (dy[j] - dot) * inv_t
+    # symmetric, so dx = J dy = y * (dy - y.dy) / T; no K x K matrix. dx holds y meanwhile.
+    cdef const floating* y = z
+    cdef floating dot
+    cdef Py_ssize_t i, j
+    if not from_output:
+        _softmax_block(z, dx, rows, n, inv_t)
+        y = dx
+    for i in range(rows):
+        dot = _dot(y + i * n, dy + i * n, n)
+        for j in range(n):
+            dx[i * n + j] = y[i * n + j] * (dy[i * n + j] - dot) * inv_t
 
 
-cdef void _softmax_backward_from_output_row(const floating* y, const floating* dy,
-                                            floating* dx, Py_ssize_t n,
-                                            floating inv_t) noexcept nogil:
-    cdef double dot0 = 0, dot1 = 0
-    cdef Py_ssize_t j = 0
-    while j + 2 <= n:
-        dot0 += y[j] * dy[j]
-        dot1 += y[j + 1] * dy[j + 1]
-        j += 2
-    if j < n:
-        dot0 += y[j] * dy[j]
-    cdef floating dot = <floating>(dot0 + dot1)
-    for j in range(n):
-        dx[j] = y[j] * (dy[j] - dot) * inv_t
-
-
-cdef void _log_softmax_backward_row(const floating* z, const floating* dy, floating* dx,
-                                    Py_ssize_t n, floating inv_t) noexcept nogil:
+cdef void _log_softmax_backward_block(const floating* z, const floating* dy, floating* dx,
+                                      Py_ssize_t rows, Py_ssize_t n, floating inv_t,
+                                      bint from_output) noexcept nogil:
     # l = log_softmax(z / T) has the Jacobian (I - 1 y^T) / T with y = softmax(z / T), so
-    # dx = (dy - y * sum(dy)) / T. dx holds y first.
-    _softmax_row(z, dx, n, inv_t)
-    cdef floating total = <floating>row_sum(dy, n)
-    cdef Py_ssize_t j
-    for j in range(n):
-        dx[j] = (dy[j] - dx[j] * total) * inv_t
-
-
-cdef void _log_softmax_backward_from_output_row(const floating* l, const floating* dy,
-                                                floating* dx, Py_ssize_t n,
-                                                floating inv_t) noexcept nogil:
-    cdef floating total = <floating>row_sum(dy, n)
-    cdef Py_ssize_t j
-    for j in range(n):
-        dx[j] = (dy[j] - _exp(l[j]) * total) * inv_t
+    # dx = (dy - y * sum(dy)) / T. From the output l, y = e^l.
+    cdef floating total
+    cdef Py_ssize_t i, j
+    if from_output:
+        for j in range(rows * n):
+            dx[j] = _exp(z[j])
+    else:
+        _softmax_block(z, dx, rows, n, inv_t)
+    for i in range(rows):
+        total = <floating>row_sum(dy + i * n, n)
+        for j in range(n):
+            dx[i * n + j] = (dy[i * n + j] - dx[i * n + j] * total) * inv_t
 
 
 def softmax_forward(const floating[:, ::1] z, floating[:, ::1] y, double temperature,
                     int n_threads=1):
-    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], i
+    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], rows = rows_per_block(n), b, lo
+    cdef Py_ssize_t n_blocks = (m + rows - 1) // rows
     cdef floating inv_t = <floating>(1.0 / temperature)
-    for i in prange(m, nogil=True, schedule="static", num_threads=n_threads,
+    for b in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads,
                     use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
-        _softmax_row(&z[i, 0], &y[i, 0], n, inv_t)
+        lo = b * rows
+        _softmax_block(&z[lo, 0], &y[lo, 0], min(rows, m - lo), n, inv_t)
 
 
 def log_softmax_forward(const floating[:, ::1] z, floating[:, ::1] y, double temperature,
                         int n_threads=1):
-    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], i
+    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], rows = rows_per_block(n), b, lo
+    cdef Py_ssize_t n_blocks = (m + rows - 1) // rows
     cdef floating inv_t = <floating>(1.0 / temperature)
-    for i in prange(m, nogil=True, schedule="static", num_threads=n_threads,
+    for b in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads,
                     use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
-        _log_softmax_row(&z[i, 0], &y[i, 0], n, inv_t)
+        lo = b * rows
+        _log_softmax_block(&z[lo, 0], &y[lo, 0], min(rows, m - lo), n, inv_t)
 
 
 def softmax_backward(const floating[:, ::1] z, const floating[:, ::1] dy, floating[:, ::1] dx,
                      double temperature, bint from_output=False, int n_threads=1):
     """dx = J^T dy for y = softmax(z / T); with from_output, `z` holds y itself."""
-    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], i
+    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], rows = rows_per_block(n), b, lo
+    cdef Py_ssize_t n_blocks = (m + rows - 1) // rows
     cdef floating inv_t = <floating>(1.0 / temperature)
-    for i in prange(m, nogil=True, schedule="static", num_threads=n_threads,
+    for b in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads,
                     use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
-        if from_output:
-            _softmax_backward_from_output_row(&z[i, 0], &dy[i, 0], &dx[i, 0], n, inv_t)
-        else:
-            _softmax_backward_row(&z[i, 0], &dy[i, 0], &dx[i, 0], n, inv_t)
+        lo = b * rows
+        _softmax_backward_block(&z[lo, 0], &dy[lo, 0], &dx[lo, 0], min(rows, m - lo), n,
+                                inv_t, from_output)
 
 
 def log_softmax_backward(const floating[:, ::1] z, const floating[:, ::1] dy,
                          floating[:, ::1] dx, double temperature, bint from_output=False,
                          int n_threads=1):
     """dx = J^T dy for l = log_softmax(z / T); with from_output, `z` holds l itself."""
-    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], i
+    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], rows = rows_per_block(n), b, lo
+    cdef Py_ssize_t n_blocks = (m + rows - 1) // rows
     cdef floating inv_t = <floating>(1.0 / temperature)
-    for i in prange(m, nogil=True, schedule="static", num_threads=n_threads,
+    for b in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads,
                     use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
-        if from_output:
-            _log_softmax_backward_from_output_row(&z[i, 0], &dy[i, 0], &dx[i, 0], n, inv_t)
-        else:
-            _log_softmax_backward_row(&z[i, 0], &dy[i, 0], &dx[i, 0], n, inv_t)
+        lo = b * rows
+        _log_softmax_backward_block(&z[lo, 0], &dy[lo, 0], &dx[lo, 0], min(rows, m - lo), n,
+                                    inv_t, from_output)
 
 
 # Maxout: each row of z holds the k pieces of one unit; a = max over the row.
