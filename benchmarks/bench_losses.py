@@ -4,7 +4,9 @@ Peers: the NumPy formula, PyTorch's ``cross_entropy`` / ``softmax`` with autogra
 scikit-learn's ``HalfMultinomialLoss.loss_gradient`` (each only when installed). Every
 contender gets the same number of threads. Run standalone:
 
-    .venv/bin/python benchmarks/bench_losses.py [--threads N] [--repeat R]
+    .venv/bin/python benchmarks/bench_losses.py [--threads N [N ...]] [--repeat R]
+
+NumPy itself runs single-threaded (its exp and reductions do not use threads).
 """
 from __future__ import annotations
 
@@ -155,11 +157,19 @@ def table(title: str, contenders, make_inputs, repeat: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=nl.get_num_threads(),
-                        help="threads for every contender (default: neuronlab's setting)")
+    default = sorted({1, nl.get_num_threads()})
+    parser.add_argument("--threads", type=int, nargs="+", default=default,
+                        help="thread counts to run, the same for every contender "
+                             f"(default: {' '.join(map(str, default))})")
     parser.add_argument("--repeat", type=int, default=7, help="timing rounds; the best counts")
     args = parser.parse_args(argv)
-    nl.set_num_threads(args.threads)
+    for threads in args.threads:
+        run(threads, args.repeat)
+
+
+def run(threads: int, repeat: int) -> None:
+    before = nl.get_num_threads()
+    nl.set_num_threads(threads)
 
     def sce_inputs(rng, shape, dtype):
         z = rng.normal(0, 3, shape).astype(dtype)
@@ -168,12 +178,14 @@ def main(argv: list[str] | None = None) -> None:
     def softmax_inputs(rng, shape, dtype):
         return rng.normal(0, 3, shape).astype(dtype), rng.normal(size=shape).astype(dtype)
 
-    print(f"neuronlab {nl.__version__}, numpy {np.__version__}, threads={args.threads}\n")
+    print(f"neuronlab {nl.__version__}, numpy {np.__version__}, threads={threads}\n")
     print("\n".join(table("Softmax cross-entropy: loss + gradient, integer labels",
-                          list(sce_contenders(args.threads)), sce_inputs, args.repeat)))
+                          list(sce_contenders(threads)), sce_inputs, repeat)))
     print()
     print("\n".join(table("Softmax: forward + backward (vector-Jacobian product)",
-                          list(softmax_contenders(args.threads)), softmax_inputs, args.repeat)))
+                          list(softmax_contenders(threads)), softmax_inputs, repeat)))
+    print()
+    nl.set_num_threads(before)
 
 
 if __name__ == "__main__":
