@@ -20,6 +20,7 @@ cdef enum:
     # where a row of 10 would leave most of each vector empty.
     ROW_BLOCK = 2048
     MAX_BLOCK_ROWS = 256
+    LONG_ROW = 64
     # Rows up to this length are summed directly, longer ones by halves (see row_sum).
     PAIRWISE_BLOCK = 128
 
@@ -119,10 +120,18 @@ cdef inline void exp_rows(const floating* z, floating* y, Py_ssize_t rows, Py_ss
                           floating inv_t, floating* m, double* s) noexcept nogil:
     """y = exp((z - m_i) / T) for `rows` consecutive rows of length n (y must not be z).
 
-    Also returns each row's maximum m_i and sum s_i = sum_j y_ij. The exponents are
-    written first and exponentiated in one loop over all the rows of the block.
+    Also returns each row's maximum m_i and sum s_i = sum_j y_ij. Short rows: the
+    exponents are written first and exponentiated in one loop over all the rows of the
+    block.
     """
     cdef Py_ssize_t i, j, t
+    if n >= LONG_ROW:  # a long row fills the vectors by itself: shift and exp in one pass
+        for i in range(rows):
+            m[i] = row_max(z + i * n, n)
+            for j in range(n):
+                y[i * n + j] = _exp((z[i * n + j] - m[i]) * inv_t)
+            s[i] = row_sum(y + i * n, n)
+        return
     for i in range(rows):
         m[i] = row_max(z + i * n, n)
         for j in range(n):
