@@ -16,11 +16,11 @@ from neuronlab._kernels._rows cimport (
 
 # The elementwise losses, loss = sum_j term(y_j, r_j) per sample (see losses.py).
 cpdef enum PointwiseLoss:
-    CROSS_ENTROPY = 0       # -r ln y                              on probabilities y
-    NLL = 1                 # -r y                                 on log-probabilities y
-    SQUARED_ERROR = 2       # (y - r)^2 / 2
-    BINARY_CROSS_ENTROPY = 3          # -(r ln y + (1 - r) ln(1 - y))
-    BINARY_CROSS_ENTROPY_LOGITS = 4   # the same with y = sigma(z), from the logit z
+    CROSS_ENTROPY = 0                # -r ln y, on probabilities y
+    NLL = 1                          # -r y, on log-probabilities y
+    SQUARED_ERROR = 2                # (y - r)^2 / 2
+    BINARY_CROSS_ENTROPY = 3         # -(r ln y + (1 - r) ln(1 - y))
+    BINARY_CROSS_ENTROPY_LOGITS = 4  # the same with y = sigma(z), from the logit z
 
 
 # ----------------------------------------------------------------------------------------

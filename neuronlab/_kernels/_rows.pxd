@@ -20,6 +20,7 @@ cdef enum:
     # where a row of 10 would leave most of each vector empty.
     ROW_BLOCK = 2048
     MAX_BLOCK_ROWS = 256
+    # A row at least this long fills the vectors by itself (see exp_rows).
     LONG_ROW = 64
     # Rows up to this length are summed directly, longer ones by halves (see row_sum).
     PAIRWISE_BLOCK = 128
