@@ -35,7 +35,7 @@ test: build
 # target rebuilds them with the checks on, runs the kernel tests, and restores the fast build.
 test-debug: $(VENV)/.installed
 	NEURONLAB_BOUNDSCHECK=1 $(PY) setup.py -q build_ext --inplace
-	$(PY) -m pytest tests/test_activations.py tests/test_bad_input.py -q; \
+	$(PY) -m pytest tests/test_activations.py tests/test_bad_input.py tests/test_softmax.py tests/test_losses.py -q; \
 	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
 
 bench: build

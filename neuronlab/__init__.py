@@ -7,7 +7,8 @@ wrapped in small Python objects that read like the formulas they compute.
 >>> nl.activations.available()[:4]
 ['binary_step', 'elu', 'gelu', 'hard_sigmoid']
 """
-from neuronlab import activations, datasets, gradcheck, init, optim
+# softmax registers softmax, log_softmax and maxout with the activations.
+from neuronlab import activations, datasets, gradcheck, init, losses, optim, softmax
 from neuronlab._config import get_num_threads, set_num_threads
 from neuronlab.layers import Layer
 from neuronlab.perceptron import LogisticNeuron, Perceptron
@@ -23,6 +24,8 @@ __all__ = [
     "get_num_threads",
     "gradcheck",
     "init",
+    "losses",
     "optim",
     "set_num_threads",
+    "softmax",
 ]

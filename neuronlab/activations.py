@@ -107,6 +107,9 @@ class Activation:
         f'(x) -> 0 as x -> +inf and as x -> -inf: large inputs of either sign stop learning.
     has_output_derivative : bool
         :meth:`backward_from_output` exists: f' can be written with y = f(x) alone.
+    elementwise : bool
+        f maps each number alone; False for softmax, log-softmax and maxout
+        (``neuronlab.softmax``), whose outputs depend on a whole vector.
     """
 
     name: ClassVar[str]
@@ -120,6 +123,7 @@ class Activation:
     smooth: ClassVar[bool] = True
     saturating: ClassVar[bool] = False
     has_output_derivative: ClassVar[bool] = False
+    elementwise: ClassVar[bool] = True
 
     # -- parameters ----------------------------------------------------------------
     @property

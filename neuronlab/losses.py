@@ -1,0 +1,442 @@
+r"""Losses: how far the network's output y is from the target r, and the gradient dJ/dy.
+
+Every loss object has the same methods, each one fused compiled pass over the data:
+
+==================================  ==============================================
+``loss(pred, target)``              J, reduced over the samples
+``gradient(pred, target)``          dJ/dpred, the shape of pred
+``loss_and_gradient(pred, target)`` both at once (what training uses)
+==================================  ==============================================
+
+``reduction`` says how the per-sample losses J_i of the m samples (the rows of pred)
+combine: ``"mean"`` (default) J = (1/m) sum_i J_i, ``"sum"`` J = sum_i J_i, ``"none"``
+the vector (J_1, ..., J_m), whose "gradient" is that of each J_i (not scaled).
+
+>>> import numpy as np
+>>> import neuronlab as nl
+>>> loss = nl.losses.SoftmaxCrossEntropy()
+>>> z = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+>>> J, dz = loss.loss_and_gradient(z, np.array([0, 2]))
+>>> round(J, 6)
+0.669079
+>>> dz  # (softmax(z) - r) / m
+array([[-0.10650698,  0.05325349,  0.05325349],
+       [ 0.16666667,  0.16666667, -0.33333333]])
+
+Targets: the classification losses (softmax cross-entropy, cross-entropy, NLL, and
+squared error / MSE, which one-hot encode) take either integer class labels of shape
+(m,) or rows r of shape (m, K) like pred. Labels are checked before any kernel runs.
+pred keeps its dtype (float32 or float64); the target is converted to it.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from neuronlab._config import get_num_threads
+from neuronlab._kernels import _losses
+from neuronlab._validation import as_float_array, check_real
+
+__all__ = [
+    "BinaryCrossEntropy",
+    "CrossEntropy",
+    "Loss",
+    "MeanSquaredError",
+    "NegativeLogLikelihood",
+    "SoftmaxCrossEntropy",
+    "SquaredError",
+    "available",
+    "get",
+    "register",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+_NO_LABELS = np.empty(0, dtype=np.intp)
+
+
+class Loss:
+    """Base class: a loss J(pred, target) with its gradient, computed by compiled kernels.
+
+    Attributes
+    ----------
+    name : str
+        The registry name, ``neuronlab.losses.get(name)``.
+    formula, gradient_formula : str
+        The per-sample loss J_i and its gradient in LaTeX, as the textbook shows them.
+    accepts_labels : bool
+        The target may be integer class labels of shape (m,).
+    reduction : str
+        ``"mean"``, ``"sum"`` or ``"none"``.
+    """
+
+    name: ClassVar[str]
+    formula: ClassVar[str]
+    gradient_formula: ClassVar[str]
+    accepts_labels: ClassVar[bool] = True
+    needs_classes: ClassVar[bool] = True  # pred must be (m, K)
+
+    def __init__(self, reduction: str = "mean"):
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        self.reduction = reduction
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"reduction": self.reduction}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.params == other.params
+
+    __hash__ = None
+
+    # -- the public methods ----------------------------------------------------------
+    def loss(self, pred: Any, target: Any) -> float | np.ndarray:
+        """J: a float for reduction "mean" and "sum", the (m,) per-sample losses for "none"."""
+        return self._compute(pred, target, want_grad=False)[0]
+
+    __call__ = loss
+
+    def gradient(self, pred: Any, target: Any) -> np.ndarray:
+        """dJ/dpred, an array of pred's shape and dtype."""
+        return self._compute(pred, target, want_grad=True)[1]
+
+    def loss_and_gradient(self, pred: Any, target: Any) -> tuple[float | np.ndarray, np.ndarray]:
+        """(J, dJ/dpred) from one pass over the data."""
+        return self._compute(pred, target, want_grad=True)
+
+    # -- plumbing --------------------------------------------------------------------
+    def _compute(self, pred, target, want_grad):
+        pred = as_float_array(pred, "pred")
+        shape = pred.shape
+        rows = self._as_rows(pred)
+        m = rows.shape[0]
+        labels, r = self._targets(rows, shape, target)
+        want_rows = self.reduction == "none"
+        grad = np.empty(rows.shape if want_grad else (0, 0), rows.dtype)
+        per_sample = np.empty(m if want_rows else 0, rows.dtype)
+        scale = 1.0 / m if self.reduction == "mean" else 1.0
+        total = self._kernel(rows, labels, r, grad, per_sample, scale, want_grad, want_rows)
+        loss = per_sample if want_rows else total * scale
+        return loss, (grad.reshape(shape) if want_grad else None)
+
+    def _as_rows(self, pred: np.ndarray) -> np.ndarray:
+        if self.needs_classes:
+            if pred.ndim != 2:
+                raise ValueError(f"pred must be 2-d, (samples, classes); got shape {pred.shape}")
+        elif pred.ndim == 0:
+            raise ValueError("pred must have at least one dimension (samples, ...), got a scalar")
+        if pred.shape[0] == 0:
+            raise ValueError(f"pred has no samples: shape {pred.shape}")
+        rows = pred.reshape(pred.shape[0], -1)
+        if rows.shape[1] == 0:
+            raise ValueError(f"pred has no outputs per sample: shape {pred.shape}")
+        return rows
+
+    def _targets(self, rows: np.ndarray, shape: tuple[int, ...], target: Any):
+        """(labels, r): intp labels or an empty array, and target rows (or an empty array)."""
+        arr = target if isinstance(target, np.ndarray) else _as_array(target)
+        if self.accepts_labels and len(shape) == 2 and arr.ndim == 1:
+            return check_labels(arr, rows.shape[0], rows.shape[1]), rows[:0]
+        if arr.shape != shape:
+            expected = (f"integer labels of shape ({shape[0]},) or " if self.accepts_labels
+                        and len(shape) == 2 else "")
+            raise ValueError(f"target has shape {arr.shape}; expected {expected}an array of "
+                             f"pred's shape {shape}")
+        r = as_float_array(arr, "target", rows.dtype).reshape(rows.shape)
+        return _NO_LABELS, r
+
+    def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
+        raise NotImplementedError
+
+
+def _as_array(target: Any) -> np.ndarray:
+    if isinstance(target, str | bytes):
+        raise TypeError(f"target must be an array of numbers, got {type(target).__name__}")
+    try:
+        return np.asarray(target)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"target must be an array of numbers: {exc}") from None
+
+
+def check_labels(labels: np.ndarray, m: int, k: int, name: str = "target") -> np.ndarray:
+    """Integer class labels in 0..k-1, one per sample, as a C-contiguous intp array.
+
+    Every check a compiled kernel relies on to index safely: the kernels use the labels
+    without bounds checks.
+    """
+    if labels.shape != (m,):
+        raise ValueError(f"{name} has {labels.shape[0]} labels but pred has {m} samples")
+    kind = labels.dtype.kind
+    if kind == "b":
+        raise TypeError(f"{name} holds bools; class labels must be integers")
+    if kind not in "iuf":
+        raise TypeError(f"{name} has dtype {labels.dtype}; class labels must be integers")
+    if kind == "f":
+        bad = ~np.isfinite(labels)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"{name} holds a non-finite label {labels[i]} at index {i}")
+        fractional = labels != np.floor(labels)
+        if fractional.any():
+            i = int(np.argmax(fractional))
+            raise ValueError(f"{name} holds a fractional label {labels[i]} at index {i}; "
+                             "class labels must be whole numbers")
+    if m:
+        low, high = int(np.argmin(labels)), int(np.argmax(labels))
+        if labels[low] < 0:
+            raise ValueError(f"{name} holds a negative label {labels[low]} at index {low}")
+        if labels[high] >= k:
+            raise ValueError(f"{name} holds the label {labels[high]} at index {high}, out of "
+                             f"range for {k} classes (0..{k - 1})")
+    return np.ascontiguousarray(labels, dtype=np.intp)
+
+
+def _one_hot(labels: np.ndarray, k: int, dtype: np.dtype) -> np.ndarray:
+    r = np.zeros((labels.shape[0], k), dtype)
+    r[np.arange(labels.shape[0]), labels] = 1
+    return r
+
+
+# ----------------------------------------------------------------------------------------
+# The registry
+# ----------------------------------------------------------------------------------------
+_REGISTRY: dict[str, type[Loss]] = {}
+
+
+def register(cls: type[Loss]) -> type[Loss]:
+    """Add a loss class to the registry under ``cls.name``."""
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def available() -> list[str]:
+    """Every registered loss name, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str | Loss, **params: Any) -> Loss:
+    """The loss called `name`, made with `params`; a :class:`Loss` passes through.
+
+    >>> get("softmax_cross_entropy", label_smoothing=0.1)
+    SoftmaxCrossEntropy(reduction='mean', label_smoothing=0.1)
+    """
+    if isinstance(name, Loss):
+        if params:
+            raise TypeError("params can only be given with a loss name")
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string or a Loss, got {type(name).__name__}")
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown loss {name!r}; available: {', '.join(available())}")
+    try:
+        return _REGISTRY[name](**params)
+    except TypeError as exc:
+        raise TypeError(f"{name}: {exc}") from None
+
+
+# ----------------------------------------------------------------------------------------
+# The losses
+# ----------------------------------------------------------------------------------------
+class SoftmaxCrossEntropy(Loss):
+    r"""Cross-entropy of softmax(z) against r, from the logits z: the classifier's loss.
+
+    .. math:: J_i = -\sum_{k=1}^{K} r_k \ln \operatorname{softmax}(z)_k
+              = \Bigl(\sum_k r_k\Bigr) \ln \sum_{k} e^{z_k} - \sum_k r_k z_k
+
+    .. math:: \frac{\partial J_i}{\partial z_k} = \operatorname{softmax}(z)_k \sum_j r_j - r_k
+
+    which is y - r for a one-hot r (y = softmax(z)): the softmax's Jacobian and the
+    log's 1/y cancel, and neither is ever computed. With reduction "mean" both are
+    divided by m, the number of samples.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+    label_smoothing : float
+        eps in [0, 1]: the target becomes (1 - eps) r + eps / K.
+
+    Notes
+    -----
+    pred is z of shape (m, K); target is integer labels (m,) or rows r (m, K), usually
+    probabilities. Computed with m = max z, so logits of any size are exact:
+    J_i = ln sum_k e^{z_k - m} + (m - z_label).
+    """
+
+    name = "softmax_cross_entropy"
+    formula = r"J = -\sum_{k=1}^{K} r_k \ln \frac{e^{z_k}}{\sum_{j} e^{z_j}}"
+    gradient_formula = r"\frac{\partial J}{\partial z_k} = y_k \sum_j r_j - r_k = y_k - r_k"
+
+    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        self.label_smoothing = check_real(label_smoothing, "label_smoothing", low=0.0, high=1.0)
+
+    @property
+    def params(self):
+        return {"reduction": self.reduction, "label_smoothing": self.label_smoothing}
+
+    def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
+        return _losses.softmax_cross_entropy(rows, labels, r, grad, per_sample,
+                                             self.label_smoothing, scale, want_grad, want_rows,
+                                             n_threads=get_num_threads())
+
+
+class _Pointwise(Loss):
+    """A loss that adds up one term per output: J_i = factor * sum_k term(y_k, r_k)."""
+
+    op: ClassVar[int]
+
+    def _factor(self, k: int) -> float:
+        return 1.0
+
+    def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
+        if labels.shape[0]:
+            r = _one_hot(labels, rows.shape[1], rows.dtype)
+        return _losses.pointwise_loss(self.op, rows, r, grad, per_sample,
+                                      self._factor(rows.shape[1]), scale, want_grad, want_rows,
+                                      n_threads=get_num_threads())
+
+
+class _Picked(_Pointwise):
+    """With integer labels only the labelled output has r = 1: one term per sample."""
+
+    def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
+        if not labels.shape[0]:
+            return super()._kernel(rows, labels, r, grad, per_sample, scale, want_grad, want_rows)
+        return _losses.picked_loss(self.op, rows, labels, grad, per_sample, scale, want_grad,
+                                   want_rows, n_threads=get_num_threads())
+
+
+class CrossEntropy(_Picked):
+    r"""Cross-entropy of probabilities y against r.
+
+    .. math:: J_i = -\sum_k r_k \ln y_k, \qquad \frac{\partial J_i}{\partial y_k} = -\frac{r_k}{y_k}
+
+    pred is y of shape (m, K), e.g. the output of a softmax layer; target is labels (m,)
+    or rows r (m, K). Terms with r_k = 0 are 0 (also where y_k = 0). A y_k = 0 with
+    r_k > 0 gives J = inf: for training prefer :class:`SoftmaxCrossEntropy` on the logits.
+    """
+
+    name = "cross_entropy"
+    op = _losses.PointwiseLoss.CROSS_ENTROPY
+    formula = r"J = -\sum_{k=1}^{K} r_k \ln y_k"
+    gradient_formula = r"\frac{\partial J}{\partial y_k} = -\frac{r_k}{y_k}"
+
+
+class NegativeLogLikelihood(_Picked):
+    r"""Negative log-likelihood of log-probabilities l = ln y (the course's J(theta)).
+
+    .. math:: J_i = -\sum_k r_k l_k = -l_{\text{label}}, \qquad
+              \frac{\partial J_i}{\partial l_k} = -r_k
+
+    With reduction "mean", J = -(1/m) sum_i sum_k 1{y^(i) = k} ln softmax(theta_k^T x^(i))
+    when l is the log-softmax of the scores: the multinomial log-likelihood J(theta).
+    pred is l of shape (m, K); target is labels (m,) or rows r (m, K).
+    """
+
+    name = "nll"
+    op = _losses.PointwiseLoss.NLL
+    formula = r"J = -\sum_{k=1}^{K} r_k\, l_k, \quad l_k = \ln y_k"
+    gradient_formula = r"\frac{\partial J}{\partial l_k} = -r_k"
+
+
+class SquaredError(_Pointwise):
+    r"""Half the squared error, the course's loss for regression.
+
+    .. math:: J_i = \frac{1}{2} \sum_k (r_k - y_k)^2, \qquad
+              \frac{\partial J_i}{\partial y_k} = y_k - r_k
+
+    pred has shape (m, ...) with one sample per row; target has pred's shape, or is
+    integer labels (m,) for a 2-d pred (then r is their one-hot encoding).
+    """
+
+    name = "squared_error"
+    op = _losses.PointwiseLoss.SQUARED_ERROR
+    needs_classes = False
+    formula = r"J = \frac{1}{2} \sum_{k} (r_k - y_k)^2"
+    gradient_formula = r"\frac{\partial J}{\partial y_k} = y_k - r_k"
+
+
+class MeanSquaredError(SquaredError):
+    r"""The mean of the squared errors over the K outputs of a sample.
+
+    .. math:: J_i = \frac{1}{K} \sum_k (y_k - r_k)^2, \qquad
+              \frac{\partial J_i}{\partial y_k} = \frac{2}{K} (y_k - r_k)
+
+    With reduction "mean" this is the mean over all m K numbers, as in PyTorch's
+    ``mse_loss``.
+    """
+
+    name = "mse"
+    formula = r"J = \frac{1}{K} \sum_{k=1}^{K} (y_k - r_k)^2"
+    gradient_formula = r"\frac{\partial J}{\partial y_k} = \frac{2}{K} (y_k - r_k)"
+
+    def _factor(self, k):
+        return 2.0 / k  # times the kernel's (y - r)^2 / 2
+
+
+class BinaryCrossEntropy(_Pointwise):
+    r"""Binary cross-entropy of independent yes/no outputs, summed over the outputs.
+
+    .. math:: J_i = -\sum_k \bigl(r_k \ln y_k + (1 - r_k) \ln(1 - y_k)\bigr), \qquad
+              \frac{\partial J_i}{\partial y_k} = \frac{y_k - r_k}{y_k (1 - y_k)}
+
+    With ``from_logits=True`` pred is the logit z and y = sigma(z):
+
+    .. math:: J_i = \sum_k \bigl(\ln(1 + e^{z_k}) - r_k z_k\bigr), \qquad
+              \frac{\partial J_i}{\partial z_k} = \sigma(z_k) - r_k
+
+    computed as max(z, 0) - r z + ln(1 + e^{-|z|}): exact for logits of any size.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+    from_logits : bool
+        pred is z (True) or the probability y (False, default).
+
+    Notes
+    -----
+    pred has shape (m, ...) and target (r in [0, 1]) the same shape.
+    """
+
+    name = "binary_cross_entropy"
+    accepts_labels = False
+    needs_classes = False
+
+    def __init__(self, reduction: str = "mean", from_logits: bool = False):
+        super().__init__(reduction)
+        if not isinstance(from_logits, bool | np.bool_):
+            raise TypeError(f"from_logits must be a bool, got {type(from_logits).__name__}")
+        self.from_logits = bool(from_logits)
+
+    @property
+    def params(self):
+        return {"reduction": self.reduction, "from_logits": self.from_logits}
+
+    @property
+    def op(self):
+        if self.from_logits:
+            return _losses.PointwiseLoss.BINARY_CROSS_ENTROPY_LOGITS
+        return _losses.PointwiseLoss.BINARY_CROSS_ENTROPY
+
+    @property
+    def formula(self):
+        if self.from_logits:
+            return r"J = \sum_k \bigl(\ln(1 + e^{z_k}) - r_k z_k\bigr)"
+        return r"J = -\sum_k \bigl(r_k \ln y_k + (1 - r_k) \ln(1 - y_k)\bigr)"
+
+    @property
+    def gradient_formula(self):
+        if self.from_logits:
+            return r"\frac{\partial J}{\partial z_k} = \sigma(z_k) - r_k"
+        return r"\frac{\partial J}{\partial y_k} = \frac{y_k - r_k}{y_k (1 - y_k)}"
+
+
+for _cls in (SoftmaxCrossEntropy, CrossEntropy, NegativeLogLikelihood, SquaredError,
+             MeanSquaredError, BinaryCrossEntropy):
+    register(_cls)
+del _cls

@@ -1,0 +1,502 @@
+r"""Activations of a whole vector: softmax, log-softmax, maxout, spatial softmax, soft-argmax.
+
+An elementwise activation maps each z_i to f(z_i) alone. These map a vector z to a
+vector whose every entry depends on all of z, so their derivative is a matrix, the
+Jacobian J_ij = dy_i / dz_j. Back-propagation never builds it: ``backward(z, dy)``
+computes the vector-Jacobian product J^T dy directly, in one pass per row.
+
+>>> import numpy as np
+>>> import neuronlab as nl
+>>> sm = nl.activations.get("softmax")
+>>> sm(np.array([1.0, 2.0, 3.0]))
+array([0.09003057, 0.24472847, 0.66524096])
+>>> sm.jacobian(np.array([0.0, 0.0]))
+array([[ 0.25, -0.25],
+       [-0.25,  0.25]])
+
+Softmax and log-softmax (``axis``, ``temperature``) and maxout (``pieces``) are in the
+activation registry; :class:`SpatialSoftmax` and :class:`SoftArgmax` work on image-shaped
+arrays and are used directly.
+"""
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from neuronlab import activations
+from neuronlab._config import get_num_threads
+from neuronlab._kernels import _softmax
+from neuronlab._validation import (
+    as_float_array,
+    check_real,
+    finish_out,
+    prepare_out,
+    result_dtype,
+)
+
+__all__ = [
+    "LogSoftmax",
+    "Maxout",
+    "SoftArgmax",
+    "Softmax",
+    "SpatialSoftmax",
+    "log_softmax",
+    "softmax",
+]
+
+
+def _check_axis(axis: Any, ndim: int) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"axis must be an int, got {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of range for an array with {ndim} dimension(s)")
+    return int(axis) % ndim
+
+
+def _pair(z: Any, dy: Any, first: str, second: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """`z` (and `dy`, of the same shape) as float arrays of one common dtype."""
+    z = as_float_array(z, first)
+    if dy is None:
+        return z, None
+    dy = as_float_array(dy, second)
+    if dy.shape != z.shape:
+        raise ValueError(f"{second} has shape {dy.shape} but {first} has shape {z.shape}; "
+                         "they must match")
+    dtype = result_dtype(z, dy)
+    return z.astype(dtype, copy=False), dy.astype(dtype, copy=False)
+
+
+def _result_buffer(out: Any, shape: tuple[int, ...], dtype: np.dtype,
+                   inputs: dict[str, np.ndarray], direct: bool):
+    """(buffer the kernel writes, array returned): `out` itself only when the kernel can
+    write it directly (C-contiguous, the rows in place, no shared memory with an input)."""
+    buf, result = prepare_out(out, shape, dtype, inputs)
+    if not direct or any(np.shares_memory(buf, a) for a in inputs.values()):
+        buf = np.empty(shape, dtype=dtype)
+    return buf, result
+
+
+def _by_rows(kernel: Callable, arrays: dict[str, np.ndarray], axis: int, out: Any,
+             *params: Any) -> np.ndarray:
+    """Run a row kernel over `arrays` with `axis` moved last and the rest flattened."""
+    first = next(iter(arrays.values()))
+    if first.ndim == 0:
+        raise ValueError(f"{next(iter(arrays))} must have at least one dimension, got a scalar")
+    axis = _check_axis(axis, first.ndim)
+    last = axis == first.ndim - 1
+    buf, result = _result_buffer(out, first.shape, first.dtype, arrays, direct=last)
+    if first.size == 0:
+        return result
+    moved = [np.moveaxis(a, axis, -1) for a in arrays.values()]
+    k = moved[0].shape[-1]
+    rows = [np.ascontiguousarray(a).reshape(-1, k) for a in moved]
+    buf_rows = buf.reshape(-1, k) if last else np.empty((rows[0].shape[0], k), first.dtype)
+    kernel(*rows, buf_rows, *params, n_threads=get_num_threads())
+    if not last:
+        buf = np.ascontiguousarray(np.moveaxis(buf_rows.reshape(moved[0].shape), -1, axis))
+    return finish_out(buf, result) if out is not None else buf
+
+
+class _SoftmaxFamily(activations.Activation):
+    """Softmax and log-softmax: the shared parameters and plumbing."""
+
+    kernel = "softmax"
+    expression = ""
+    smooth = True
+    saturating = True
+    has_output_derivative = True
+    elementwise = False
+    _forward_kernel: Callable
+    _backward_kernel: Callable
+
+    def __init__(self, axis: int = -1, temperature: float = 1.0):
+        if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+            raise TypeError(f"axis must be an int, got {type(axis).__name__}")
+        self.axis = int(axis)
+        self.temperature = check_real(temperature, "temperature", low=0.0, low_open=True)
+
+    @property
+    def params(self):
+        return {"axis": self.axis, "temperature": self.temperature}
+
+    def forward(self, z: Any, training: bool = False, *,
+                out: np.ndarray | None = None) -> np.ndarray:
+        """The function of each vector along :attr:`axis`."""
+        z = as_float_array(z, "z")
+        return _by_rows(type(self)._forward_kernel, {"z": z}, self.axis, out, self.temperature)
+
+    __call__ = forward
+
+    def backward(self, z: Any, dy: Any, training: bool = False, *,
+                 out: np.ndarray | None = None) -> np.ndarray:
+        """The vector-Jacobian product J(z)^T dy, row by row, without forming J."""
+        z, dy = _pair(z, dy, "z", "dy")
+        return _by_rows(type(self)._backward_kernel, {"z": z, "dy": dy}, self.axis, out,
+                        self.temperature, False)
+
+    def backward_from_output(self, y: Any, dy: Any, *, out: np.ndarray | None = None) -> np.ndarray:
+        """The same product from the output y = forward(z): no exp() for softmax."""
+        y, dy = _pair(y, dy, "y", "dy")
+        return _by_rows(type(self)._backward_kernel, {"y": y, "dy": dy}, self.axis, out,
+                        self.temperature, True)
+
+    def _probabilities(self, z: Any) -> np.ndarray:
+        return _by_rows(_softmax.softmax_forward, {"z": as_float_array(z, "z")}, self.axis,
+                        None, self.temperature)
+
+    def jacobian(self, z: Any) -> np.ndarray:
+        """The K x K matrix J_ij = dy_i / dz_j of one vector z of length K (for teaching;
+        back-propagation uses :meth:`backward`)."""
+        z = as_float_array(z, "z")
+        if z.ndim != 1:
+            raise ValueError(f"jacobian() takes one vector, so z must be 1-d; got shape {z.shape}")
+        return self._jacobian(self._probabilities(z))
+
+    def sympy_expr(self, substitute: bool = True, size: int = 3):
+        """The function of the symbols z_0, ..., z_{size-1} as a SymPy column Matrix."""
+        import sympy
+
+        z = sympy.symbols(f"z_0:{size}", real=True)
+        t = sympy.Float(self.temperature, 30) if substitute else sympy.Symbol("T", positive=True)
+        denominator = sum(sympy.exp(zj / t) for zj in z)
+        return sympy.Matrix([self._sympy_entry(zi / t, denominator) for zi in z])
+
+
+class Softmax(_SoftmaxFamily):
+    r"""Softmax with temperature T: y_i = e^{z_i / T} / sum_j e^{z_j / T}.
+
+    The outputs are positive and sum to 1: a probability distribution over K classes.
+    A large T flattens it towards uniform, a small T sharpens it towards the arg max.
+
+    Parameters
+    ----------
+    axis : int
+        The axis along which the vectors lie (default: the last).
+    temperature : float
+        T > 0.
+
+    Notes
+    -----
+    The Jacobian is J = (diag(y) - y y^T) / T, i.e. dy_i/dz_j = y_i (delta_ij - y_j) / T,
+    so ``backward(z, dy)`` = y * (dy - y . dy) / T. :meth:`derivative` is the diagonal
+    dy_i/dz_i = y_i (1 - y_i) / T alone (what a plot of y_i against z_i shows), and
+    :meth:`second_derivative` is d^2 y_i / dz_i^2 = y_i (1 - y_i)(1 - 2 y_i) / T^2.
+    Computed as softmax(z - max z), it is exact for logits of any size: no exp() overflows.
+    A vector holding NaN or +inf gives NaN.
+    """
+
+    name = "softmax"
+    formula = r"y_i = \frac{e^{z_i / T}}{\sum_{j=1}^{K} e^{z_j / T}}"
+    derivative_formula = (r"\frac{\partial y_i}{\partial z_j} = "
+                          r"\frac{1}{T}\, y_i\,(\delta_{ij} - y_j)")
+    output_range = (0.0, 1.0)
+    _forward_kernel = _softmax.softmax_forward
+    _backward_kernel = _softmax.softmax_backward
+
+    def derivative(self, z, training=False, *, out=None):
+        """The diagonal of the Jacobian, dy_i/dz_i = y_i (1 - y_i) / T."""
+        y = self._probabilities(z)
+        return _into(y * (1 - y) / self.temperature, out)
+
+    def second_derivative(self, z, *, out=None):
+        """d^2 y_i / dz_i^2 = y_i (1 - y_i)(1 - 2 y_i) / T^2."""
+        y = self._probabilities(z)
+        return _into(y * (1 - y) * (1 - 2 * y) / self.temperature**2, out)
+
+    def _jacobian(self, y):
+        return (np.diag(y) - np.outer(y, y)) / y.dtype.type(self.temperature)
+
+    @staticmethod
+    def _sympy_entry(zi, denominator):
+        import sympy
+
+        return sympy.exp(zi) / denominator
+
+
+class LogSoftmax(_SoftmaxFamily):
+    r"""l_i = log softmax(z / T)_i = z_i / T - log sum_j e^{z_j / T}.
+
+    Parameters
+    ----------
+    axis : int
+        The axis along which the vectors lie (default: the last).
+    temperature : float
+        T > 0.
+
+    Notes
+    -----
+    Computed as (z_i - m) / T - log sum_j e^{(z_j - m) / T} with m = max z: the sum is
+    at least 1, so the result is finite however large the logits (softmax followed by
+    log would give log 0 = -inf). The Jacobian is dl_i/dz_j = (delta_ij - y_j) / T with
+    y = softmax(z / T), so ``backward(z, dy)`` = (dy - y sum(dy)) / T. :meth:`derivative`
+    is the diagonal (1 - y_i) / T and :meth:`second_derivative` is -y_i (1 - y_i) / T^2.
+    """
+
+    name = "log_softmax"
+    formula = r"l_i = \frac{z_i}{T} - \ln \sum_{j=1}^{K} e^{z_j / T}"
+    derivative_formula = r"\frac{\partial l_i}{\partial z_j} = \frac{1}{T}\,(\delta_{ij} - y_j)"
+    output_range = (-float("inf"), 0.0)
+    _forward_kernel = _softmax.log_softmax_forward
+    _backward_kernel = _softmax.log_softmax_backward
+
+    def derivative(self, z, training=False, *, out=None):
+        """The diagonal of the Jacobian, dl_i/dz_i = (1 - y_i) / T."""
+        y = self._probabilities(z)
+        return _into((1 - y) / self.temperature, out)
+
+    def second_derivative(self, z, *, out=None):
+        """d^2 l_i / dz_i^2 = -y_i (1 - y_i) / T^2."""
+        y = self._probabilities(z)
+        return _into(-y * (1 - y) / self.temperature**2, out)
+
+    def _jacobian(self, y):
+        identity = np.eye(y.shape[0], dtype=y.dtype)
+        return (identity - y[np.newaxis, :]) / y.dtype.type(self.temperature)
+
+    @staticmethod
+    def _sympy_entry(zi, denominator):
+        import sympy
+
+        return zi - sympy.log(denominator)
+
+
+def _into(values: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    if out is None:
+        return values
+    buf, result = prepare_out(out, values.shape, values.dtype, {})
+    buf[...] = values
+    return finish_out(buf, result)
+
+
+def softmax(z: Any, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
+    """softmax(z / T) along `axis`; see :class:`Softmax`."""
+    return Softmax(axis, temperature)(z)
+
+
+def log_softmax(z: Any, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
+    """log softmax(z / T) along `axis`; see :class:`LogSoftmax`."""
+    return LogSoftmax(axis, temperature)(z)
+
+
+class Maxout(activations.Activation):
+    r"""Maxout (Goodfellow et al., 2013): each unit outputs the largest of k linear pieces.
+
+    Input layout: the last axis of z holds units * k numbers, the k pieces of unit u side
+    by side, z[..., u*k : (u+1)*k] (a dense layer with units * k outputs produces them).
+    The output has units numbers on the last axis: a[..., u] = max_p z[..., u*k + p].
+
+    The gradient flows only to the winning piece: dJ/dz[..., u*k + p] = dJ/da[..., u] for
+    p = the arg max (the first, if pieces tie) and 0 for the other pieces. A NaN piece wins.
+
+    Parameters
+    ----------
+    pieces : int
+        k >= 1, the number of linear pieces per unit (k = 1 is the identity).
+    """
+
+    name = kernel = "maxout"
+    formula = r"a_u = \max_{p = 1, \dots, k} z_{u,p}"
+    derivative_formula = (r"\frac{\partial a_u}{\partial z_{u,p}} = \begin{cases} 1 & "
+                          r"p = \arg\max_q z_{u,q} \\ 0 & \text{otherwise} \end{cases}")
+    expression = ""
+    output_range = (-float("inf"), float("inf"))
+    smooth = False
+    elementwise = False
+
+    def __init__(self, pieces: int = 2):
+        if isinstance(pieces, bool) or not isinstance(pieces, int | np.integer):
+            raise TypeError(f"pieces must be an int, got {type(pieces).__name__}")
+        if pieces < 1:
+            raise ValueError(f"pieces must be at least 1, got {pieces}")
+        self.pieces = int(pieces)
+
+    @property
+    def params(self):
+        return {"pieces": self.pieces}
+
+    def _pieces(self, z: np.ndarray, name: str = "z") -> np.ndarray:
+        """z viewed as (number of units, k): one row per unit."""
+        if z.ndim == 0 or z.shape[-1] % self.pieces:
+            raise ValueError(f"the last axis of {name} must hold units * pieces numbers with "
+                             f"pieces={self.pieces}; got shape {z.shape}")
+        return z.reshape(-1, self.pieces)
+
+    def _unit_shape(self, z: np.ndarray) -> tuple[int, ...]:
+        return (*z.shape[:-1], z.shape[-1] // self.pieces)
+
+    def forward(self, z, training=False, *, out=None):
+        """a[..., u] = max over the pieces of unit u."""
+        z = as_float_array(z, "z")
+        rows = self._pieces(z)
+        buf, result = _result_buffer(out, self._unit_shape(z), z.dtype, {"z": z}, direct=True)
+        if rows.size:
+            _softmax.maxout_forward(rows, buf.reshape(-1), n_threads=get_num_threads())
+        return finish_out(buf, result)
+
+    __call__ = forward
+
+    def backward(self, z, da, training=False, *, out=None):
+        """dz: `da` (shape of the output) routed to each unit's winning piece."""
+        z = as_float_array(z, "z")
+        rows = self._pieces(z)
+        da = as_float_array(da, "da")
+        if da.shape != self._unit_shape(z):
+            raise ValueError(f"da has shape {da.shape} but maxout's output has shape "
+                             f"{self._unit_shape(z)}; they must match")
+        dtype = result_dtype(z, da)
+        rows, da = rows.astype(dtype, copy=False), da.astype(dtype, copy=False)
+        buf, result = _result_buffer(out, z.shape, dtype, {"z": z, "da": da}, direct=True)
+        if rows.size:
+            _softmax.maxout_backward(rows, da.reshape(-1), buf.reshape(-1, self.pieces),
+                                     n_threads=get_num_threads())
+        return finish_out(buf, result)
+
+    def derivative(self, z, training=False, *, out=None):
+        """da_u/dz: 1 at each unit's winning piece, 0 at the others (shape of z)."""
+        z = as_float_array(z, "z")
+        return self.backward(z, np.ones(self._unit_shape(z), z.dtype), out=out)
+
+    def second_derivative(self, z, *, out=None):
+        """0 wherever it exists: maxout is piecewise linear."""
+        z = as_float_array(z, "z")
+        self._pieces(z)
+        return _into(np.zeros_like(z), out)
+
+    def backward_from_output(self, y, dy, *, out=None):
+        raise NotImplementedError(
+            "maxout's output does not say which piece won; use backward(z, da)")
+
+    def sympy_expr(self, substitute: bool = True):
+        """max(z_0, ..., z_{k-1}) of one unit's pieces as a SymPy expression."""
+        import sympy
+
+        return sympy.Max(*sympy.symbols(f"z_0:{self.pieces}", real=True))
+
+
+# ----------------------------------------------------------------------------------------
+# Spatial softmax and soft-argmax (Levine, Finn, Darrell and Abbeel, 2016)
+# ----------------------------------------------------------------------------------------
+def _maps(a: Any, name: str) -> np.ndarray:
+    a = as_float_array(a, name)
+    if a.ndim < 2:
+        raise ValueError(f"{name} must have at least 2 dimensions (..., H, W), e.g. (N, C, H, W); "
+                         f"got shape {a.shape}")
+    if a.shape[-1] == 0 or a.shape[-2] == 0:
+        raise ValueError(f"{name} has an empty feature map: shape {a.shape}")
+    return a
+
+
+class SpatialSoftmax:
+    r"""Softmax over each channel's H x W map: s_cij = e^{a_cij / T} / sum_{i'j'} e^{a_ci'j' / T}.
+
+    Input and output have the shape (..., H, W), typically (N, C, H, W); each map becomes
+    a probability distribution over the pixels of one feature.
+
+    Parameters
+    ----------
+    temperature : float
+        T > 0 (Levine et al. learn it; here it is fixed).
+    """
+
+    def __init__(self, temperature: float = 1.0):
+        self.temperature = check_real(temperature, "temperature", low=0.0, low_open=True)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(temperature={self.temperature!r})"
+
+    def _flat(self, a):
+        return a.reshape(*a.shape[:-2], -1)
+
+    def forward(self, a: Any) -> np.ndarray:
+        """s, the same shape as a."""
+        a = _maps(a, "a")
+        return Softmax(-1, self.temperature)(self._flat(a)).reshape(a.shape)
+
+    __call__ = forward
+
+    def backward(self, a: Any, ds: Any) -> np.ndarray:
+        """dJ/da from ds = dJ/ds (both the shape of a)."""
+        a = _maps(a, "a")
+        a, ds = _pair(a, ds, "a", "ds")
+        dflat = Softmax(-1, self.temperature).backward(self._flat(a), self._flat(ds))
+        return dflat.reshape(a.shape)
+
+
+class SoftArgmax(SpatialSoftmax):
+    r"""The expected image position of each feature: f_c = sum_ij s_cij (x_j, y_i).
+
+    The spatial softmax s of each (H, W) map is a distribution over pixels; soft-argmax
+    returns its mean, a differentiable stand-in for the position of the map's maximum.
+
+    Coordinate convention: the output's last axis is (x, y), x along the width (column
+    index j) and y along the height (row index i), as in image space. With
+    ``normalized=True`` (default, as Levine et al.) x_j = -1 + 2 j / (W - 1) and
+    y_i = -1 + 2 i / (H - 1), so the corners are (-1, -1) top-left and (1, 1)
+    bottom-right (a map one pixel wide has x = 0); with ``normalized=False`` they are the
+    pixel indices, x_j = j and y_i = i.
+
+    Input (..., H, W), e.g. (N, C, H, W); output (..., 2), e.g. (N, C, 2).
+
+    Notes
+    -----
+    df_x / da_ij = s_ij (x_j - f_x) / T (the same for y), so the backward pass is
+    dJ/da_ij = s_ij ((x_j - f_x) g_x + (y_i - f_y) g_y) / T for g = dJ/df.
+    """
+
+    def __init__(self, temperature: float = 1.0, normalized: bool = True):
+        super().__init__(temperature)
+        if not isinstance(normalized, bool | np.bool_):
+            raise TypeError(f"normalized must be a bool, got {type(normalized).__name__}")
+        self.normalized = bool(normalized)
+
+    def __repr__(self) -> str:
+        return f"SoftArgmax(temperature={self.temperature!r}, normalized={self.normalized!r})"
+
+    def coordinates(self, height: int, width: int,
+                    dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """(x_j for the W columns, y_i for the H rows)."""
+        height, width = operator.index(height), operator.index(width)
+
+        def axis(n):
+            if not self.normalized:
+                return np.arange(n, dtype=dtype)
+            return np.linspace(-1, 1, n, dtype=dtype) if n > 1 else np.zeros(1, dtype)
+
+        return axis(width), axis(height)
+
+    def _expectation(self, a):
+        s = super().forward(a)
+        xs, ys = self.coordinates(a.shape[-2], a.shape[-1], a.dtype)
+        fx = s.sum(axis=-2) @ xs  # the distribution of the column, then its mean
+        fy = s.sum(axis=-1) @ ys
+        return s, xs, ys, np.stack([fx, fy], axis=-1)
+
+    def forward(self, a: Any) -> np.ndarray:
+        """f, of shape (..., 2): (x, y) per map."""
+        a = _maps(a, "a")
+        return self._expectation(a)[3]
+
+    __call__ = forward
+
+    def backward(self, a: Any, df: Any) -> np.ndarray:
+        """dJ/da (the shape of a) from df = dJ/df (shape (..., 2))."""
+        a = _maps(a, "a")
+        df = as_float_array(df, "df")
+        if df.shape != (*a.shape[:-2], 2):
+            raise ValueError(f"df has shape {df.shape}; expected {(*a.shape[:-2], 2)} for a of "
+                             f"shape {a.shape}")
+        dtype = result_dtype(a, df)
+        a, df = a.astype(dtype, copy=False), df.astype(dtype, copy=False)
+        s, xs, ys, f = self._expectation(a)
+        gx, gy = df[..., 0, None, None], df[..., 1, None, None]
+        dx = (xs - f[..., 0, None, None]) * gx
+        dy = (ys[:, None] - f[..., 1, None, None]) * gy
+        return s * (dx + dy) / dtype.type(self.temperature)
+
+
+activations.register(Softmax)
+activations.register(LogSoftmax)
+activations.register(Maxout)
