@@ -210,7 +210,8 @@ class Activation:
         return finish_out(buf, result)
 
     def _has_bias_kernel(self, training: bool) -> bool:
-        return True
+        # Vector-valued functions (softmax, maxout) have no fused bias kernel.
+        return self.elementwise
 
     def sympy_expr(self, substitute: bool = True):
         """f(x) as a SymPy expression in the symbol ``x`` (SymPy must be installed).
