@@ -108,6 +108,29 @@ class _ActivationDirective(_RstDirective):
             raise self.error(f"{name}: bad :params: ({exc})") from None
 
 
+class LossFacts(_RstDirective):
+    """The per-sample loss and its gradient, read from a loss class of neuronlab.losses."""
+
+    required_arguments = 1
+    option_spec: ClassVar[dict] = {"params": directives.unchanged}
+
+    def run(self):
+        name = self.arguments[0]
+        if name not in nl.losses.available():
+            raise self.error(f"{name!r} is not a registered loss")
+        params = parse_params(self.options.get("params"))
+        try:
+            loss = nl.losses.get(name, **params)
+        except (TypeError, ValueError) as exc:
+            raise self.error(f"{name}: bad :params: ({exc})") from None
+        args = "".join(f", {k}={v!r}" for k, v in params.items())
+        lines = [".. admonition:: " + f"nl.losses.get({name!r}{args})",
+                 "   :class: loss-facts", "",
+                 "   .. math::", "", f"      {loss.formula}", "",
+                 "   .. math::", "", f"      {loss.gradient_formula}", ""]
+        return self.parse_rst(lines)
+
+
 class ActivationFacts(_ActivationDirective):
     """Definition, properties and a figure of f and f' for one activation."""
 
@@ -227,6 +250,7 @@ def setup(app):
     app.add_directive("activation-table", ActivationTable)
     app.add_directive("activation-facts", ActivationFacts)
     app.add_directive("activation-kernel", ActivationKernel)
+    app.add_directive("loss-facts", LossFacts)
     app.add_transform(LiftKernelSections)
     app.add_css_file("neuronlab.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
