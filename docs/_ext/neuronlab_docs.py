@@ -245,8 +245,30 @@ def escape_absolute_values(app, what, name, obj, options, lines):
             lines[i] = _ABS.sub(r"\\|\1\\|", line)
 
 
+def qualify_example_names(app, what, name, obj, options, lines):
+    """Run each docstring example with the names of its own module.
+
+    The examples are written to run inside their module (``get(...)`` in
+    neuronlab.losses is ``losses.get``); the textbook's doctests share one namespace,
+    where a bare ``get`` would be ambiguous. In the example lines of a docstring of
+    ``neuronlab.M``, a bare call of a public name of M becomes ``nl.M.name(``.
+    """
+    parts = name.split(".")
+    if len(parts) < 2 or parts[0] != "neuronlab":
+        return
+    module = getattr(nl, parts[1], None)
+    public = getattr(module, "__all__", None)
+    if not public or parts[1] == "activations":  # the setup imports activations' names
+        return
+    bare = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, public)) + r")\(")
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith((">>>", "...")):
+            lines[i] = bare.sub(rf"nl.{parts[1]}.\1(", line)
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", escape_absolute_values)
+    app.connect("autodoc-process-docstring", qualify_example_names)
     app.add_directive("activation-table", ActivationTable)
     app.add_directive("activation-facts", ActivationFacts)
     app.add_directive("activation-kernel", ActivationKernel)
