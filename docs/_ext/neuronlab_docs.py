@@ -108,6 +108,29 @@ class _ActivationDirective(_RstDirective):
             raise self.error(f"{name}: bad :params: ({exc})") from None
 
 
+class LossFacts(_RstDirective):
+    """The per-sample loss and its gradient, read from a loss class of neuronlab.losses."""
+
+    required_arguments = 1
+    option_spec: ClassVar[dict] = {"params": directives.unchanged}
+
+    def run(self):
+        name = self.arguments[0]
+        if name not in nl.losses.available():
+            raise self.error(f"{name!r} is not a registered loss")
+        params = parse_params(self.options.get("params"))
+        try:
+            loss = nl.losses.get(name, **params)
+        except (TypeError, ValueError) as exc:
+            raise self.error(f"{name}: bad :params: ({exc})") from None
+        args = "".join(f", {k}={v!r}" for k, v in params.items())
+        lines = [".. admonition:: " + f"nl.losses.get({name!r}{args})",
+                 "   :class: loss-facts", "",
+                 "   .. math::", "", f"      {loss.formula}", "",
+                 "   .. math::", "", f"      {loss.gradient_formula}", ""]
+        return self.parse_rst(lines)
+
+
 class ActivationFacts(_ActivationDirective):
     """Definition, properties and a figure of f and f' for one activation."""
 
@@ -222,11 +245,59 @@ def escape_absolute_values(app, what, name, obj, options, lines):
             lines[i] = _ABS.sub(r"\\|\1\\|", line)
 
 
+def qualify_example_names(app, what, name, obj, options, lines):
+    """Run each docstring example with the names of its own module.
+
+    The examples are written to run inside their module (``get(...)`` in
+    neuronlab.losses is ``losses.get``); the textbook's doctests share one namespace,
+    where a bare ``get`` would be ambiguous. In the example lines of a docstring of
+    ``neuronlab.M``, a bare call of a public name of M becomes ``nl.M.name(``.
+    """
+    parts = name.split(".")
+    if len(parts) < 2 or parts[0] != "neuronlab":
+        return
+    module = getattr(nl, parts[1], None)
+    public = getattr(module, "__all__", None)
+    if not public or parts[1] == "activations":  # the setup imports activations' names
+        return
+    bare = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, public)) + r")\(")
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith((">>>", "...")):
+            lines[i] = bare.sub(rf"nl.{parts[1]}.\1(", line)
+
+
+_BORDER = re.compile(r"^(\s*)=+( +=+)+\s*$")
+
+
+def literal_overfull_tables(app, what, name, obj, options, lines):
+    """Show a simple table whose text runs into a column gap as a literal block.
+
+    docutils rejects such a table (an error under -W); a docstring that reads well in a
+    terminal should not break the book, so it is shown exactly as written.
+    """
+    i = 0
+    while i < len(lines):
+        if not _BORDER.match(lines[i]):
+            i += 1
+            continue
+        borders = [j for j in range(i, len(lines)) if _BORDER.match(lines[j])][:3]
+        end = borders[-1]
+        gaps = [m.start() for m in re.finditer(r"(?<==) +(?==)", lines[i])]
+        rows = [r for r in lines[i + 1:end] if not _BORDER.match(r)]
+        if any(len(r) > g and r[g] != " " for r in rows for g in gaps):
+            lines[i:end + 1] = ["::", ""] + ["   " + line for line in lines[i:end + 1]] + [""]
+            end += 3
+        i = end + 1
+
+
 def setup(app):
+    app.connect("autodoc-process-docstring", literal_overfull_tables)
     app.connect("autodoc-process-docstring", escape_absolute_values)
+    app.connect("autodoc-process-docstring", qualify_example_names)
     app.add_directive("activation-table", ActivationTable)
     app.add_directive("activation-facts", ActivationFacts)
     app.add_directive("activation-kernel", ActivationKernel)
+    app.add_directive("loss-facts", LossFacts)
     app.add_transform(LiftKernelSections)
     app.add_css_file("neuronlab.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
