@@ -266,32 +266,7 @@ def qualify_example_names(app, what, name, obj, options, lines):
             lines[i] = bare.sub(rf"nl.{parts[1]}.\1(", line)
 
 
-_BORDER = re.compile(r"^(\s*)=+( +=+)+\s*$")
-
-
-def literal_overfull_tables(app, what, name, obj, options, lines):
-    """Show a simple table whose text runs into a column gap as a literal block.
-
-    docutils rejects such a table (an error under -W); a docstring that reads well in a
-    terminal should not break the book, so it is shown exactly as written.
-    """
-    i = 0
-    while i < len(lines):
-        if not _BORDER.match(lines[i]):
-            i += 1
-            continue
-        borders = [j for j in range(i, len(lines)) if _BORDER.match(lines[j])][:3]
-        end = borders[-1]
-        gaps = [m.start() for m in re.finditer(r"(?<==) +(?==)", lines[i])]
-        rows = [r for r in lines[i + 1:end] if not _BORDER.match(r)]
-        if any(len(r) > g and r[g] != " " for r in rows for g in gaps):
-            lines[i:end + 1] = ["::", ""] + ["   " + line for line in lines[i:end + 1]] + [""]
-            end += 3
-        i = end + 1
-
-
 def setup(app):
-    app.connect("autodoc-process-docstring", literal_overfull_tables)
     app.connect("autodoc-process-docstring", escape_absolute_values)
     app.connect("autodoc-process-docstring", qualify_example_names)
     app.add_directive("activation-table", ActivationTable)
