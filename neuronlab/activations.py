@@ -717,6 +717,10 @@ class GELU(Activation):
     def kernel_params(self):
         return (1.702,) if self.approximate == "sigmoid" else ()
 
+    def kernel_param_names(self):
+        # The sigmoid form runs the swish kernel with beta = 1.702 (a literal in `expression`).
+        return ("beta",) if self.approximate == "sigmoid" else ()
+
 
 class Mish(Activation):
     r"""Mish (Misra, 2019): f(x) = x tanh(softplus(x)).
