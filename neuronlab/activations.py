@@ -26,7 +26,10 @@ TypeError. Any shape and memory layout works; ``out=`` receives the result.
 
 Kinks: where f is not differentiable, ``derivative`` and ``backward`` return the
 derivative of the outer piece (the open interval on which f is linear does not contain
-its ends): relu'(0) = 0, leaky_relu'(0) = alpha, hard_tanh'(+-1) = 0, as PyTorch does.
+its ends): relu'(0) = 0, leaky_relu'(0) = alpha, hard_tanh'(+-1) = 0, as PyTorch does;
+hard_sigmoid'(+-1/(2 slope)) = 0, elu'(0) = alpha, selu'(0) = lambda alpha and
+binary_step'(0) = 0 likewise. softsign has no linear piece: its f'' jumps from 2 to -2 at 0,
+and softsign''(0) = 0 keeps f'' odd.
 """
 from __future__ import annotations
 
