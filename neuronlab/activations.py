@@ -475,7 +475,13 @@ class PReLU(Activation):
         if x.ndim == 0 or x.shape[-1] != self.alpha.shape[0]:
             raise ValueError(f"x has shape {x.shape}, but this PReLU has {self.alpha.shape[0]} "
                              "slopes: the last axis of x must have that many units")
+        if op == "second_derivative":  # f'' = 0 whatever the slopes: the shared-slope kernel
+            return super()._run(op, x, dy, out=out, first=first)
         return _columns(op, x, self.alpha, dy, out)
+
+    def _params_for(self, op):
+        # leaky_relu_d2f ignores alpha, so any slope serves a per-unit PReLU's f''.
+        return (0.0,) if self.per_unit and op == "second_derivative" else self.kernel_params()
 
     def alpha_gradient(self, x: Any, dy: Any) -> float | np.ndarray:
         """dJ/dalpha = sum of dy * min(0, x), over everything (shared) or per unit."""
