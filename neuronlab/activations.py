@@ -268,7 +268,10 @@ def get(name: str | Activation, **params: Any) -> Activation:
     try:
         return _REGISTRY[key](**params)
     except TypeError as exc:
-        raise TypeError(f"{name}: {exc}") from None
+        # Python's own message ("ReLU() takes no arguments") does not say which one was wrong.
+        given = [k for k in params if k not in str(exc)]
+        hint = f" (given: {', '.join(given)})" if given else ""
+        raise TypeError(f"{name}: {exc}{hint}") from None
 
 
 # ----------------------------------------------------------------------------------------
