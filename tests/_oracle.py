@@ -79,6 +79,15 @@ def kinks(act: Activation) -> tuple[float, ...]:
     return ()
 
 
+def exact_kink(act: Activation, k: float) -> mpmath.mpf:
+    """The kink near the double k, exactly: hard_sigmoid's +-1/(2 slope) with the slope's
+    exact double value is not a double (3.00000000000000017 for slope = 1/6), and the
+    one-sided limits must be taken on either side of it, not of k."""
+    if act.name == "hard_sigmoid":
+        return mpmath.sign(k) / (2 * mpmath.mpf(act.slope))
+    return mpmath.mpf(k)
+
+
 # ----------------------------------------------------------------------------------------
 # The reference
 # ----------------------------------------------------------------------------------------

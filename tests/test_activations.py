@@ -138,11 +138,7 @@ def test_derivative_at_kink_is_the_outer_piece(case, k):
         want = 0.0
     else:
         with mpmath.workdps(60):
-            # The one-sided limit at the exact kink: for hard_sigmoid that is 1/(2 slope) with
-            # the slope's exact double value, which is not the double k (3.0000000000000002
-            # for slope = 1/6 in double, while the kernel's slope * 3 + 1/2 rounds to 1).
-            k_exact = (mpmath.sign(k) / (2 * mpmath.mpf(act.slope)) if act.name == "hard_sigmoid"
-                       else mpmath.mpf(k))
+            k_exact = _oracle.exact_kink(act, k)
             want = float(ref.mp(order, k_exact + _outer_side(act, k) * mpmath.mpf("1e-40")))
     x = np.array([k])
     got = _method(act, order)(x)[0]
@@ -324,13 +320,13 @@ def test_output_range(case):
     np.testing.assert_allclose([y.min(), y.max()], [lo, hi], rtol=1e-8)
 
 
-MINIMA = [("swish", 1.0, -1.28), ("swish(beta=0.5)", 0.5, -2.56), ("swish(beta=2)", 2.0, -0.64),
-          ("gelu", None, -0.75), ("gelu(approximate=tanh)", None, -0.75),
-          ("gelu(approximate=sigmoid)", None, -0.75), ("mish", None, -1.19)]
+MINIMA = [("swish", -1.28), ("swish(beta=0.5)", -2.56), ("swish(beta=2)", -0.64),
+          ("gelu", -0.75), ("gelu(approximate=tanh)", -0.75),
+          ("gelu(approximate=sigmoid)", -0.75), ("mish", -1.19)]
 
 
-@pytest.mark.parametrize(("case", "beta", "x0"), MINIMA)
-def test_minimum_constants_are_the_true_minima(case, beta, x0):
+@pytest.mark.parametrize(("case", "x0"), MINIMA)
+def test_minimum_constants_are_the_true_minima(case, x0):
     """The lower end of output_range is min f, found by mpmath.findroot on f' = 0."""
     ref = reference(case)
     with mpmath.workdps(50):
@@ -349,9 +345,14 @@ def test_monotonic_and_zero_centred(case):
     act = CASES[case]
     x = np.sort(np.concatenate([-PROBE, PROBE]))
     y = act(x)
-    assert bool(np.all(np.diff(y) >= 0)) == act.monotonic
+    # Rounding may wiggle a monotonic function by an ulp (softsign's x / (1 + |x|) rounds
+    # twice; tanh(17.99) rounds up to 1 while tanh(18) does not): only a drop beyond the
+    # value tolerance counts. gelu, swish and mish dip by 0.1 or more.
+    wiggle = ULP * EPS64 * np.maximum(np.abs(y[:-1]), np.abs(y[1:]))
+    assert bool(np.all(np.diff(y) >= -wiggle)) == act.monotonic
     assert bool(np.all(act.derivative(x) >= 0)) == act.monotonic
-    odd = np.abs(act(-x) + y) <= 4 * EPS64 * np.abs(y)
+    finite = np.isfinite(y)  # inf + (-inf) is not a test of oddness
+    odd = np.abs(act(-x[finite]) + y[finite]) <= 4 * EPS64 * np.abs(y[finite])
     assert bool(np.all(odd)) == act.zero_centred
 
 
@@ -373,7 +374,7 @@ def test_smooth(case):
     jumps = []
     with mpmath.workdps(60):
         d = mpmath.mpf("1e-40")
-        for k in kinks(act):
+        for k in map(_oracle.exact_kink, [act] * len(kinks(act)), kinks(act)):
             for order in (0, 1):
                 jumps.append(abs(ref.mp(order, k - d) - ref.mp(order, k + d)))
     continuous = all(j < 1e-30 for j in jumps)
