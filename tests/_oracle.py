@@ -29,6 +29,7 @@ from neuronlab.activations import Activation
 X = sympy.Symbol("x", real=True)
 #: Working precisions (decimal digits): the first that agrees with its double wins.
 START_DPS = 400  # digits: 1 + e^-745 (the smallest double) must not round to 1
+ZERO_DPS = 240  # an exact 0 must survive this many digits (see Reference._at)
 
 EPS64 = float(np.finfo(np.float64).eps)  # 2^-52
 EPS32 = float(np.finfo(np.float32).eps)  # 2^-23
@@ -36,7 +37,7 @@ TINY64 = float(np.finfo(np.float64).tiny)  # 2^-1022, the smallest normal double
 TINY32 = float(np.finfo(np.float32).tiny)
 
 # The grid of the issue: tails, the interesting middle, the extremes, and subnormals.
-_MAGNITUDES = [1e-300, 1e-8, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 20.0, 40.0, 100.0, 700.0, 1e5,
+_MAGNITUDES = [1e-300, 1e-8, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 20.0, 40.0, 100.0, 700.0, 1e5, 1e60,
                1e300, 1e308, 5e-324, 1e-310, 0.1, 0.25, 1.2784645427610738, 0.7517915246935567]
 GRID = np.array(sorted({s * m for m in _MAGNITUDES for s in (-1.0, 1.0)} | {0.0}))
 
@@ -130,18 +131,29 @@ class Reference:
         For |x| < 1000 the first precision must already resolve every term that can matter
         to a double: 1 + e^-745 (e^-745 = 5e-324, the smallest double) must not round to
         1, or two precisions would agree on the same wrong value; START_DPS digits do that.
-        Beyond |x| = 1000 such terms are below 10^-400 even times x^4, invisible in a
-        double, and a low start is safe (and fast at x = 1e308, where mpmath's exp must
-        reduce a 308-digit argument). Total cancellation of O(1) terms there (softplus'' =
-        e^x/(1 + e^x) - e^2x/(1 + e^x)^2 at x = 1e5) leaves a residue near 10^-dps that
-        changes with dps, so it cannot agree with itself until it is below the doubles.
+        Beyond |x| = 1000 exponentially small terms are below 10^-400 even times x^4,
+        invisible in a double, so a low start is safe and fast (at x = 1e308 mpmath's exp
+        must reduce a 308-digit argument), with two guards against cancellation:
+        * a residue of O(1) terms that cancel (softplus'' = e^x/(1 + e^x) - e^2x/(1 + e^x)^2
+          at x = 1e5) is near 10^-dps and changes with dps, so it cannot agree with itself
+          until it is below the doubles;
+        * terms that agree to more digits than the precision cancel to an exact 0 at every
+          low precision (softsign' = 1/(1 + x) - x/(1 + x)^2 = 1.2e-122 at x = 9e60), so an
+          exact 0 is only accepted once it survives ZERO_DPS digits. The only polynomial
+          cancellation in these expressions is softsign's, terms of size 1/|x| that differ
+          by 1/x^2: an exact 0 at 240 digits means 1/|x| < 10^-240, so the true value,
+          below 10^-480, is 0 in double anyway; beyond |x| = 1e162 that 1/x^2 is below
+          the doubles whatever the precision, so an exact 0 is final there. Exponentially
+          small residues (1 - tanh(x)^2 at x = 1e300) are far below the doubles too.
         """
         dps = START_DPS if abs(x) < 1000 else 30
         last = None
-        for _ in range(6):
+        for _ in range(7):
             with mpmath.workdps(dps):
-                rounded = float(self.mp(order, x))  # round to nearest, overflow to inf
-            if last is not None and _same(rounded, last):
+                v = self.mp(order, x)
+            rounded = float(v)  # round to nearest; overflow to inf, underflow to 0
+            final = v != 0 or dps >= ZERO_DPS or abs(x) > 1e162
+            if last is not None and _same(rounded, last) and final:
                 return rounded
             last, dps = rounded, 2 * dps
         raise AssertionError(f"oracle unstable at x={where!r}, order {order}")
