@@ -40,7 +40,8 @@ SENSITIVE = {
 }
 # f = x g(x) with g underflowing (e^x at x = -100 is subnormal in float32): g carries only
 # an absolute precision of one subnormal step, which the factor x multiplies, so for these
-# kernels the absolute floor where the true value underflows is tiny * max(1, |x|).
+# kernels the absolute floor where the true value underflows is tiny * max(1, |x|)^p, p the
+# power of x in front of the exponential: 1 in f and f', 2 in f'' (gelu'' = phi (2 - x^2)).
 X_TIMES_TAIL = {"swish", "gelu", "gelu_tanh", "mish"}
 
 
@@ -48,7 +49,7 @@ def tolerance(case, order, x, ref, eps=EPS64, tiny=_oracle.TINY64):
     """ULP ulp of the value's scale, plus the documented sensitivity term."""
     act = CASES[case]
     if act.kernel in X_TIMES_TAIL:
-        tiny = tiny * np.maximum(1.0, np.abs(np.where(np.isfinite(x), x, 0.0)))
+        tiny = tiny * np.maximum(1.0, np.abs(np.where(np.isfinite(x), x, 0.0))) ** max(1, order)
     m = SENSITIVE.get((act.kernel, order), 0)
     sensitivity = 0.0
     if m:
