@@ -47,7 +47,7 @@ GRID = np.array(sorted({s * m for m in _MAGNITUDES for s in (-1.0, 1.0)} | {0.0}
 # ----------------------------------------------------------------------------------------
 def _cases() -> dict[str, Activation]:
     get = nl.activations.get
-    cases = {name: get(name) for name in nl.activations.available()}
+    cases = {name: get(name) for name in nl.activations.available() if get(name).elementwise}
     cases.update({
         "leaky_relu(alpha=0.2)": get("leaky_relu", alpha=0.2),
         "hard_sigmoid(slope=1/6)": get("hard_sigmoid", slope=1 / 6),

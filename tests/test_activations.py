@@ -33,7 +33,9 @@ ORDERS = {0: "forward", 1: "derivative", 2: "second_derivative"}
 # for beta not a power of two. For those (kernel, order) the tolerance adds
 # SENSITIVE[...] * eps * |x f^(n+1)(x)|: the error of perturbing x by that many ulp.
 SENSITIVE = {
-    ("gelu", 0): 1, ("gelu", 1): 1, ("gelu", 2): 1,
+    # gelu' = Phi + x phi cancels at its root x = -0.7518, where each term is about
+    # |x f''|: a float32 kernel (computing in float32) is a few float32 ulp of those terms off.
+    ("gelu", 0): 1, ("gelu", 1): 4, ("gelu", 2): 1,
     ("gelu_tanh", 0): 1, ("gelu_tanh", 1): 1, ("gelu_tanh", 2): 1,
     ("swish", 0): 1, ("swish", 1): 1, ("swish", 2): 1,
     ("mish", 1): 1, ("mish", 2): 1,
