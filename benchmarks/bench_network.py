@@ -1,0 +1,169 @@
+"""Train the same 64-128-10 digit classifier with neuronlab, NumPy, scikit-learn and PyTorch.
+
+Digits (8x8, pixels scaled to [0, 1]), a stratified 80/20 split (seed 0), ReLU hidden layer,
+softmax cross-entropy, SGD with learning rate 0.05 and momentum 0.9 (not Nesterov), batches
+of 32, 30 epochs, no weight decay. Each contender trains with seeds 0, 1, 2 (weights and
+shuffling); we report the training time (fit only, data already in memory) and the test
+accuracy. Everything runs on one thread: the batches are too small for threads to pay off.
+
+    .venv/bin/python benchmarks/bench_network.py [--quick]
+
+writes bench-results/network.json. The peers:
+
+- ``numpy``: the same network written out by hand, a handful of matmuls per step, no
+  input checks and no history (the floor for a NumPy implementation);
+- ``sklearn``: ``MLPClassifier`` with the same settings (it also records the loss per epoch);
+- ``torch``: ``nn.Sequential`` with ``torch.optim.SGD``, float64 like the others (when installed).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import warnings
+
+import numpy as np
+
+import neuronlab as nl
+
+EPOCHS, BATCH, LEARNING_RATE, MOMENTUM = 30, 32, 0.05, 0.9
+SEEDS = (0, 1, 2)
+
+
+def digits():
+    X, y = nl.datasets.load_digits()
+    return nl.datasets.train_test_split(X, y, test_size=0.2, seed=0)
+
+
+def neuronlab_layers(seed: int):
+    return [nl.Layer(64, 128, "relu", seed=seed), nl.Layer(128, 10, "identity", seed=seed + 1)]
+
+
+def train_neuronlab(X, y, X_test, y_test, seed):
+    net = nl.Network(neuronlab_layers(seed), loss="softmax_cross_entropy", seed=seed)
+    start = time.perf_counter()
+    net.fit(X, y, epochs=EPOCHS, batch_size=BATCH,
+            optimizer=nl.optim.SGD(LEARNING_RATE, momentum=MOMENTUM), progress=False)
+    seconds = time.perf_counter() - start
+    return seconds, net.score(X_test, y_test)
+
+
+def train_numpy(X, y, X_test, y_test, seed):
+    """The same network (same initial weights as neuronlab's), written out in NumPy."""
+    W1, W2 = (layer.W.copy() for layer in neuronlab_layers(seed))
+    b1, b2 = np.zeros(128), np.zeros(10)
+    params = [W1, b1, W2, b2]
+    velocity = [np.zeros_like(p) for p in params]
+    rng = np.random.default_rng(seed)
+    m = X.shape[0]
+    start = time.perf_counter()
+    for _ in range(EPOCHS):
+        order = rng.permutation(m)
+        for i in range(0, m, BATCH):
+            idx = order[i:i + BATCH]
+            x, labels = X[idx], y[idx]
+            z1 = x @ W1.T + b1
+            a1 = np.maximum(z1, 0.0)
+            z2 = a1 @ W2.T + b2
+            e = np.exp(z2 - z2.max(axis=1, keepdims=True))
+            delta2 = e / e.sum(axis=1, keepdims=True)
+            delta2[np.arange(len(idx)), labels] -= 1.0
+            delta2 /= len(idx)
+            delta1 = (delta2 @ W2) * (z1 > 0)
+            grads = [delta1.T @ x, delta1.sum(axis=0), delta2.T @ a1, delta2.sum(axis=0)]
+            for p, v, g in zip(params, velocity, grads, strict=True):
+                v *= MOMENTUM
+                v += g
+                p -= LEARNING_RATE * v
+    seconds = time.perf_counter() - start
+    z = np.maximum(X_test @ W1.T + b1, 0.0) @ W2.T + b2
+    return seconds, float(np.mean(np.argmax(z, axis=1) == y_test))
+
+
+def train_sklearn(X, y, X_test, y_test, seed):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(hidden_layer_sizes=(128,), activation="relu", solver="sgd",
+                        learning_rate_init=LEARNING_RATE, momentum=MOMENTUM,
+                        nesterovs_momentum=False, alpha=0.0, batch_size=BATCH, max_iter=EPOCHS,
+                        early_stopping=False, tol=1e-12, n_iter_no_change=EPOCHS + 1,
+                        random_state=seed)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    seconds = time.perf_counter() - start
+    return seconds, clf.score(X_test, y_test)
+
+
+def train_torch(X, y, X_test, y_test, seed):
+    import torch
+
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(),
+                                torch.nn.Linear(128, 10)).double()
+    opt = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+    generator = torch.Generator().manual_seed(seed)
+    m = X.shape[0]
+    start = time.perf_counter()
+    for _ in range(EPOCHS):
+        order = torch.randperm(m, generator=generator)
+        for i in range(0, m, BATCH):
+            idx = order[i:i + BATCH]
+            opt.zero_grad()
+            loss = loss_fn(model(X_t[idx]), y_t[idx])
+            loss.backward()
+            opt.step()
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(X_test)).argmax(dim=1).numpy()
+    return seconds, float(np.mean(predicted == y_test))
+
+
+def contenders():
+    yield "neuronlab", train_neuronlab
+    yield "numpy", train_numpy
+    try:
+        import sklearn.neural_network  # noqa: F401
+        yield "sklearn", train_sklearn
+    except ImportError:
+        print("scikit-learn is not installed: no MLPClassifier")
+    try:
+        import torch
+        torch.set_num_threads(1)
+        yield "torch", train_torch
+    except ImportError:
+        print("PyTorch is not installed: no torch loop")
+
+
+def main(quick: bool = False) -> dict:
+    nl.set_num_threads(1)
+    X, X_test, y, y_test = digits()
+    seeds = SEEDS[:1] if quick else SEEDS
+    results = {}
+    for name, train in contenders():
+        train(X[:64], y[:64], X_test, y_test, 0)  # warm up: imports, first allocations
+        runs = [train(X, y, X_test, y_test, seed) for seed in seeds]
+        results[name] = {"seconds": [s for s, _ in runs], "accuracy": [a for _, a in runs]}
+    print(f"{'':10} {'train time (s), median':>22} {'per seed':>24} {'test accuracy per seed':>26}")
+    for name, r in results.items():
+        times = " ".join(f"{s:.3f}" for s in r["seconds"])
+        accs = " ".join(f"{a:.2%}" for a in r["accuracy"])
+        print(f"{name:10} {np.median(r['seconds']):>22.3f} {times:>24} {accs:>26}")
+    report = {"task": "digits 64-128-10 relu, softmax-CE, SGD lr 0.05 momentum 0.9, batch 32, "
+                      f"{EPOCHS} epochs, 80/20 stratified split (seed 0)",
+              "seeds": list(seeds), "threads": 1, "results": results}
+    os.makedirs("bench-results", exist_ok=True)
+    with open(os.path.join("bench-results", "network.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    return report
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one seed instead of three")
+    main(parser.parse_args().quick)
