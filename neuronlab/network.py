@@ -101,8 +101,9 @@ class History:
         The same on the validation data after the epoch (empty without validation data).
     learning_rate : list of float
     dead_relu : list of list
-        Per layer, the fraction of ReLU units whose z was <= 0 on every sample of the epoch
-        (None for other activations): dead units pass no gradient and never recover.
+        Per layer, the fraction of ReLU units whose z was <= 0 on every sample of the
+        epoch (None for other activations): dead units pass no gradient and never recover.
+        This and the next two stay empty when fit ran with ``diagnostics=False``.
     saturated : list of list
         Per layer, the fraction of saturating units (sigmoid, tanh, ...) with
         f'(z) < 5% of f'(0) on at least 95% of the epoch's samples (None for others).
@@ -230,6 +231,7 @@ class Network:
                 raise TypeError(f"layers[{i}] has dtype {layers[i].dtype} but layers[0] has "
                                 f"{layers[0].dtype}; all layers must share one dtype")
         self.layers = layers
+        self._gather_parameters()
         self.loss = losses.get(loss)
         if self.loss.reduction == "none":
             raise ValueError("the loss must reduce to one number: reduction 'mean' or 'sum'")
@@ -240,6 +242,28 @@ class Network:
         self.history: History | None = None
         self.optimizer: optim.Optimizer | None = None
         self._step_buffers: dict[int, dict[str, np.ndarray]] = {}
+
+    def _gather_parameters(self) -> None:
+        """Move every W, b (and PReLU alpha) into one vector theta, their gradients into g.
+
+        The layers keep views into the two vectors, so an optimizer updates the whole
+        network with one (theta, g) pair: a handful of array operations per step instead
+        of a handful per parameter. The update of each element is unchanged (every
+        optimizer here works element by element).
+        """
+        named = [(layer, name, p) for layer in self.layers for name, p, _ in layer.named_parameters()]
+        self._theta = np.empty(sum(p.size for _, _, p in named), self.layers[0].dtype)
+        self._grad = np.zeros_like(self._theta)
+        start = 0
+        for layer, name, p in named:
+            stop = start + p.size
+            theta, grad = (v[start:stop].reshape(p.shape) for v in (self._theta, self._grad))
+            theta[...] = p
+            setattr(layer, name, theta)
+            setattr(layer, "d" + name, grad)
+            if name == "alpha" and layer.activation.per_unit:
+                layer.activation.alpha = theta      # the activation reads the slopes from here
+            start = stop
 
     # -- sizes and modes -------------------------------------------------------------------
     @property
@@ -343,14 +367,13 @@ class Network:
         self._a_prev: list[np.ndarray | None] = [None] * len(self.layers)
 
     def _buffers(self, m: int) -> dict[str, Any]:
-        """The loss gradient and accuracy buffers for batches of m samples, made once."""
+        """The loss gradient buffer for batches of m samples, made once."""
         buf = self._step_buffers.get(m)
         if buf is None:
             if len(self._step_buffers) >= 4:
                 self._step_buffers.clear()
             buf = self._step_buffers[m] = {
-                "grad_out": np.empty((m, self.n_out), self.dtype),
-                "predicted": np.empty(m, np.intp), "hits": np.empty(m, bool)}
+                "grad_out": np.empty((m, self.n_out), self.dtype)}
         return buf
 
     def _forward(self, a: np.ndarray, training: bool) -> np.ndarray:
@@ -359,7 +382,7 @@ class Network:
         The result is a layer's buffer: the next pass with as many samples overwrites it.
         """
         n_threads = self._n_threads
-        for l, (layer, kernels) in enumerate(zip(self.layers, self._kernels, strict=True)):
+        for l, (layer, kernels) in enumerate(zip(self.layers, self._kernels, strict=True)):  # noqa: E741
             if kernels is None:
                 a = layer.forward(a, training)
                 continue
@@ -375,7 +398,7 @@ class Network:
     def _backward(self, grad_a: np.ndarray) -> None:
         """Back-propagate dJ/da^(L) and leave dJ/dW^(l), dJ/db^(l) in every layer's dW, db."""
         n_threads = self._n_threads
-        for l in range(len(self.layers) - 1, -1, -1):
+        for l in range(len(self.layers) - 1, -1, -1):  # noqa: E741 (l as in W^(l))
             layer, kernels = self.layers[l], self._kernels[l]
             if kernels is None:                 # PReLU, RReLU: the layer does the same itself
                 grad_a = layer.backward(grad_a)
@@ -414,7 +437,8 @@ class Network:
     def fit(self, X: Any, y: Any, epochs: int = 10, batch_size: int = 32,
             optimizer: str | optim.Optimizer | None = None, validation_data: Any = None,
             validation_split: float = 0.0, shuffle: bool = True,
-            early_stopping: EarlyStopping | int | None = None, progress: bool = True) -> History:
+            early_stopping: EarlyStopping | int | None = None, progress: bool = True,
+            diagnostics: bool = True) -> History:
         """Train on (X, y) for `epochs` passes of mini-batch gradient descent.
 
         Parameters
@@ -436,6 +460,9 @@ class Network:
             An int is the patience of ``EarlyStopping(patience)``.
         progress : bool
             Show a progress bar (tqdm) with the epoch, loss and accuracy.
+        diagnostics : bool
+            Record the dead ReLU units, saturated units and gradient norms per epoch
+            (see :class:`History`); this watches every step and costs a few percent.
 
         Returns
         -------
@@ -489,7 +516,7 @@ class Network:
         self.optimizer = optim.SGD(0.01) if optimizer is None else optim.get(optimizer)
         self.history = History()
         return self._train(X, target, epochs, batch_size, validation, bool(shuffle),
-                           early_stopping, bool(progress))
+                           early_stopping, bool(progress), bool(diagnostics))
 
     def partial_fit(self, X: Any, y: Any, batch_size: int = 32,
                     optimizer: str | optim.Optimizer | None = None, shuffle: bool = True) -> History:
@@ -503,17 +530,17 @@ class Network:
             self.optimizer = optim.SGD(0.01)
         if self.history is None:
             self.history = History()
-        return self._train(X, target, 1, batch_size, None, bool(shuffle), None, False)
+        return self._train(X, target, 1, batch_size, None, bool(shuffle), None, False, True)
 
     def _train(self, X, target, epochs, batch_size, validation, shuffle, early_stopping,
-               progress) -> History:
+               progress, diagnostics) -> History:
         from tqdm.auto import tqdm
 
         history, opt = self.history, self.optimizer
         m = X.shape[0]
         self._bind()
-        params_and_grads = [(p, g) for _, p, g in self.named_parameters()]
-        last_good = [p.copy() for p, _ in params_and_grads]        # for a NaN loss
+        params_and_grads = [(self._theta, self._grad)]       # every parameter, see above
+        last_good = [self._theta.copy()]                       # for a NaN loss
         best = None
         if early_stopping is not None:
             monitor = early_stopping.monitor or ("val_loss" if validation else "loss")
@@ -521,18 +548,20 @@ class Network:
             best_value, waited, best = math.inf, 0, [p.copy() for p, _ in params_and_grads]
         # The epoch's samples in their shuffled order, gathered into buffers made once.
         X_epoch, target_epoch = (np.empty_like(X), np.empty_like(target)) if shuffle else (X, target)
-        trackers = self._make_trackers()
+        trackers = self._make_trackers(math.ceil(m / batch_size)) if diagnostics else None
+        predicted = np.empty(m, np.intp)  # the epoch's predicted classes, batch by batch
         bar = tqdm(total=epochs, unit="epoch", disable=not progress, leave=True)
         try:
             with _InterruptFlag() as interrupt:
-                for epoch in range(epochs):
+                for _ in range(epochs):
                     if shuffle:
                         order = self.rng.permutation(m)
                         np.take(X, order, axis=0, out=X_epoch)
                         np.take(target, order, axis=0, out=target_epoch)
                     labels_epoch, r_epoch = self._targets(target_epoch)
-                    self._reset_trackers(trackers)
-                    total_loss, correct, seen, steps = 0.0, 0, 0, 0
+                    if diagnostics:
+                        self._reset_trackers(trackers)
+                    total_loss, seen, steps = 0.0, 0, 0
                     for start in range(0, m, batch_size):
                         stop = min(start + batch_size, m)
                         n = stop - start
@@ -552,15 +581,16 @@ class Network:
                         self._backward(buf["grad_out"])
                         opt.step(params_and_grads)
                         total_loss += J * n if self.loss.reduction == "mean" else J
+                        if self.is_classifier:
+                            np.argmax(out, axis=1, out=predicted[start:stop])
+                        if diagnostics:
+                            self._track(trackers, n, steps)
                         seen += n
                         steps += 1
-                        if self.is_classifier:
-                            np.argmax(out, axis=1, out=buf["predicted"])
-                            np.equal(buf["predicted"], labels, out=buf["hits"])
-                            correct += int(np.count_nonzero(buf["hits"]))
-                        self._track(trackers, n)
                         if interrupt.requested:
                             break
+                    correct = (np.count_nonzero(predicted[:seen] == labels_epoch[:seen])
+                               if self.is_classifier else 0)
                     self._record(history, trackers, total_loss / seen, correct / seen, steps,
                                  validation)
                     for i, (p, _) in enumerate(params_and_grads):
@@ -605,13 +635,12 @@ class Network:
             np.copyto(p, s)
 
     # -- diagnostics ---------------------------------------------------------------------------
-    def _make_trackers(self) -> list[dict[str, Any]]:
+    def _make_trackers(self, n_steps: int) -> list[dict[str, Any]]:
         trackers = []
         for layer, kernels in zip(self.layers, self._kernels, strict=True):
-            t: dict[str, Any] = {"grad_sq": 0.0}
+            t: dict[str, Any] = {"grad_sq": 0.0, "dW": layer.dW.reshape(-1)}
             if kernels is not None and kernels.dead_tracking:
-                t["z_max"] = np.empty(layer.n_out, layer.dtype)
-                t["batch_max"] = np.empty(layer.n_out, layer.dtype)
+                t["z_max"] = np.empty((n_steps, layer.n_out), layer.dtype)  # per step
             if kernels is not None and kernels.saturation_tracking:
                 t["n_saturated"] = np.zeros(layer.n_out, np.int64)
                 t["batch_count"] = np.zeros(layer.n_out, np.int64)
@@ -623,23 +652,20 @@ class Network:
     def _reset_trackers(self, trackers) -> None:
         for t in trackers:
             t["grad_sq"] = 0.0
-            if "z_max" in t:
-                t["z_max"].fill(-np.inf)
             if "n_saturated" in t:
                 t["n_saturated"].fill(0)
                 t["samples"] = 0
 
-    def _track(self, trackers, m: int) -> None:
+    def _track(self, trackers, m: int, step: int) -> None:
         """After a step: the largest z of each ReLU unit, saturation counts, ||dW||^2."""
         for layer, kernels, t in zip(self.layers, self._kernels, trackers, strict=True):
-            dW = layer.dW.reshape(-1)
+            dW = t["dW"]
             t["grad_sq"] += float(np.dot(dW, dW))
             if kernels is None:
                 continue
             z = layer._buffers_for(m)["z"]
             if "z_max" in t:
-                np.maximum.reduce(z, axis=0, out=t["batch_max"])
-                np.maximum(t["z_max"], t["batch_max"], out=t["z_max"])
+                np.maximum.reduce(z, axis=0, out=t["z_max"][step])
             if "n_saturated" in t:
                 scratch = t["scratch"].get(m)
                 if scratch is None:
@@ -657,19 +683,24 @@ class Network:
         if self.is_classifier:
             history.accuracy.append(accuracy)
         history.learning_rate.append(self.optimizer.learning_rate)
-        history.dead_relu.append([float(np.mean(t["z_max"] <= 0)) if "z_max" in t else None
-                                  for t in trackers])
-        history.saturated.append([
-            float(np.mean(t["n_saturated"] >= SATURATED_SHARE * t["samples"]))
-            if "n_saturated" in t else None for t in trackers])
-        history.grad_norm.append([math.sqrt(t["grad_sq"] / max(steps, 1)) for t in trackers])
         history.prelu_alpha.append([None if layer.alpha is None else layer.alpha.copy()
                                     for layer in self.layers])
+        if trackers is not None:
+            self._record_diagnostics(history, trackers, steps)
         if validation is not None:
             scores = self._evaluate_checked(*validation)
             history.val_loss.append(scores["loss"])
             if self.is_classifier:
                 history.val_accuracy.append(scores["accuracy"])
+
+    @staticmethod
+    def _record_diagnostics(history: History, trackers, steps: int) -> None:
+        history.dead_relu.append([float(np.mean(t["z_max"][:steps].max(axis=0) <= 0))
+                                  if "z_max" in t else None for t in trackers])
+        history.saturated.append([
+            float(np.mean(t["n_saturated"] >= SATURATED_SHARE * t["samples"]))
+            if "n_saturated" in t else None for t in trackers])
+        history.grad_norm.append([math.sqrt(t["grad_sq"] / max(steps, 1)) for t in trackers])
 
     # -- using the trained network -------------------------------------------------------------
     def _outputs(self, X: np.ndarray) -> np.ndarray:
