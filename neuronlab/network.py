@@ -539,13 +539,14 @@ class Network:
         history, opt = self.history, self.optimizer
         m = X.shape[0]
         self._bind()
-        params_and_grads = [(self._theta, self._grad)]       # every parameter, see above
-        last_good = [self._theta.copy()]                       # for a NaN loss
+        theta = self._theta                    # every parameter (see _gather_parameters)
+        params_and_grads = [(theta, self._grad)]
+        last_good = theta.copy()               # the end of the last epoch, for a NaN loss
         best = None
         if early_stopping is not None:
             monitor = early_stopping.monitor or ("val_loss" if validation else "loss")
             sign = 1.0 if monitor.endswith("loss") else -1.0   # minimize sign * value
-            best_value, waited, best = math.inf, 0, [p.copy() for p, _ in params_and_grads]
+            best_value, waited, best = math.inf, 0, theta.copy()
         # The epoch's samples in their shuffled order, gathered into buffers made once.
         X_epoch, target_epoch = (np.empty_like(X), np.empty_like(target)) if shuffle else (X, target)
         trackers = self._make_trackers(math.ceil(m / batch_size)) if diagnostics else None
@@ -571,7 +572,7 @@ class Network:
                         out = self._forward(X_epoch[start:stop], True)
                         J = self._loss_and_gradient(out, labels, r, buf["grad_out"])
                         if not math.isfinite(J):
-                            self._restore(params_and_grads, last_good)
+                            np.copyto(theta, last_good)
                             opt.reset()  # its momenta hold the NaN too
                             raise FloatingPointError(
                                 f"the loss became {J} in epoch {len(history.loss)} (step {steps}); "
@@ -593,8 +594,7 @@ class Network:
                                if self.is_classifier else 0)
                     self._record(history, trackers, total_loss / seen, correct / seen, steps,
                                  validation)
-                    for i, (p, _) in enumerate(params_and_grads):
-                        np.copyto(last_good[i], p)
+                    np.copyto(last_good, theta)
                     opt.end_epoch()
                     postfix = {"loss": f"{history.loss[-1]:.4f}"}
                     if self.is_classifier:
@@ -610,8 +610,7 @@ class Network:
                         value = sign * history[monitor][-1]
                         if value < best_value - early_stopping.min_delta:
                             best_value, waited, history.best_epoch = value, 0, len(history.loss) - 1
-                            for i, (p, _) in enumerate(params_and_grads):
-                                np.copyto(best[i], p)
+                            np.copyto(best, theta)
                         else:
                             waited += 1
                             if waited >= early_stopping.patience:
@@ -621,18 +620,13 @@ class Network:
             # Raised inside a step (a second Ctrl-C, or outside the main thread): that
             # epoch is incomplete, so go back to the weights at its start, which the
             # history describes. (The optimizer's momenta keep that epoch's updates.)
-            self._restore(params_and_grads, last_good)
+            np.copyto(theta, last_good)
             history.interrupted = True
         finally:
             bar.close()
         if best is not None and history.best_epoch is not None:
-            self._restore(params_and_grads, best)
+            np.copyto(theta, best)
         return history
-
-    @staticmethod
-    def _restore(params_and_grads, saved) -> None:
-        for (p, _), s in zip(params_and_grads, saved, strict=True):
-            np.copyto(p, s)
 
     # -- diagnostics ---------------------------------------------------------------------------
     def _make_trackers(self, n_steps: int) -> list[dict[str, Any]]:
