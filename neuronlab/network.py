@@ -187,6 +187,11 @@ class _Kernels:
             self.saturation_threshold = SATURATION * float(act.derivative(0.0))
 
 
+def _has_fixed_kernels(act: activations.Activation) -> bool:
+    """An elementwise f whose compiled kernels and parameters stay the same while training."""
+    return act.elementwise and not isinstance(act, activations.PReLU | activations.RReLU)
+
+
 class Network:
     """Layers of neurons, one after another, trained by back-propagation.
 
@@ -223,6 +228,10 @@ class Network:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{i}] must be a neuronlab Layer, got {type(layer).__name__}")
+            if not layer.activation.elementwise:
+                raise ValueError(f"layers[{i}] uses {layer.activation.name}, which is not elementwise; "
+                                 "for a classifier end with an identity layer and use "
+                                 "loss='softmax_cross_entropy', which applies the softmax")
         for i in range(1, len(layers)):
             if layers[i].n_in != layers[i - 1].n_out:
                 raise ValueError(f"layers[{i}] takes {layers[i].n_in} inputs but layers[{i - 1}] "
@@ -360,8 +369,8 @@ class Network:
     # -- the passes ------------------------------------------------------------------------
     def _bind(self) -> None:
         """Look up each layer's compiled kernels once, before a loop of steps."""
-        self._kernels = [None if isinstance(layer.activation, activations.PReLU | activations.RReLU)
-                         else _Kernels(layer.activation) for layer in self.layers]
+        self._kernels = [_Kernels(layer.activation) if _has_fixed_kernels(layer.activation)
+                         else None for layer in self.layers]
         self._n_threads = get_num_threads()
         self._no_rows = np.empty(0, self.dtype)  # per-sample losses, which "mean" does not fill
         self._a_prev: list[np.ndarray | None] = [None] * len(self.layers)
@@ -764,7 +773,9 @@ class Network:
         """Compare back-propagation's dJ/dtheta with central differences, for every parameter.
 
         J is the loss on (X, y) in training mode, as :meth:`fit` computes it. Needs float64
-        layers. Returns name ("layer0.W", ...) -> :class:`~neuronlab.gradcheck.GradientCheck`.
+        layers. RReLU layers draw the same random slopes in every pass (their generator's
+        state is reset each time). Returns name ("layer0.W", ...) ->
+        :class:`~neuronlab.gradcheck.GradientCheck`.
         """
         if self.dtype != np.float64:
             raise TypeError("gradcheck needs float64 layers: finite differences in float32 "
@@ -774,8 +785,12 @@ class Network:
         labels, r = self._targets(target)
         self._bind()
         grad_out = np.empty((X.shape[0], self.n_out), self.dtype)
+        random = [(layer.activation.rng, layer.activation.rng.bit_generator.state)
+                  for layer in self.layers if isinstance(layer.activation, activations.RReLU)]
 
         def J(_=None):
+            for rng, state in random:
+                rng.bit_generator.state = state
             return self._loss_and_gradient(self._forward(X, True), labels, r, grad_out)
 
         J()

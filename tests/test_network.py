@@ -43,6 +43,12 @@ def test_gradcheck_relu_prelu_and_regression_loss():
     assert all(results.values()), results
 
 
+def test_gradcheck_with_random_rrelu_slopes():
+    X, y = blobs(8)
+    net = nl.Network([nl.Layer(2, 6, "rrelu", seed=0), nl.Layer(6, 3, "identity", seed=1)])
+    assert all(net.gradcheck(X, y).values())
+
+
 def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     X, y = blobs(6)
     net = small_net()
@@ -314,6 +320,8 @@ def test_bad_input_is_rejected_before_any_work():
         net.predict(np.ones((2, 3)))
     with pytest.raises(ValueError, match="takes 3 inputs but layers"):
         nl.Network([nl.Layer(2, 4), nl.Layer(3, 2)])
+    with pytest.raises(ValueError, match="softmax, which is not elementwise"):
+        nl.Network([nl.Layer(2, 3, "softmax")])
     with pytest.raises(TypeError, match="optimizer"):
         net.fit(X, y, optimizer=3, progress=False)
     assert np.array_equal(W, net.layers[0].W) and net.history is None
