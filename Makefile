@@ -5,9 +5,10 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 KERNEL_SOURCES := $(wildcard neuronlab/_kernels/*.pyx.tp neuronlab/_kernels/*.pxd neuronlab/_kernels/*.h neuronlab/_kernels/_generate.py)
 
-.PHONY: help build test test-debug bench lint docs clean
+.PHONY: help demo build test test-debug bench lint docs clean
 
 help:
+	@echo "make demo        set up .venv and train a digit classifier (figures in ./neuronlab-demo/)"
 	@echo "make test        set up .venv, build the kernels, run the test suite"
 	@echo "make test-debug  the kernel tests against a build with bounds checks on"
 	@echo "make bench       time every kernel against NumPy, SciPy and PyTorch"
@@ -27,6 +28,16 @@ build/.kernels: $(VENV)/.installed $(KERNEL_SOURCES) $(wildcard neuronlab/_kerne
 	touch $@
 
 build: build/.kernels
+
+# The demo's extras (scikit-learn for the digits, matplotlib for the figures), installed
+# without reinstalling neuronlab itself, like the docs extra below.
+$(VENV)/.demo-installed: $(VENV)/.installed pyproject.toml
+	$(PY) docs/extra_requirements.py demo > $(VENV)/demo-requirements.txt
+	$(PIP) install -q -r $(VENV)/demo-requirements.txt
+	touch $@
+
+demo: build $(VENV)/.demo-installed
+	$(PY) -m neuronlab demo
 
 test: build
 	$(PY) -m pytest

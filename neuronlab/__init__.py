@@ -11,13 +11,17 @@ wrapped in small Python objects that read like the formulas they compute.
 from neuronlab import activations, datasets, gradcheck, init, losses, optim, softmax
 from neuronlab._config import get_num_threads, set_num_threads
 from neuronlab.layers import Layer
+from neuronlab.network import EarlyStopping, History, Network
 from neuronlab.perceptron import LogisticNeuron, Perceptron
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "EarlyStopping",
+    "History",
     "Layer",
     "LogisticNeuron",
+    "Network",
     "Perceptron",
     "activations",
     "datasets",

@@ -1,0 +1,477 @@
+"""Network: back-propagation against finite differences, training, saving, bad input."""
+import json
+import os
+import signal
+import zipfile
+
+import numpy as np
+import pytest
+
+import neuronlab as nl
+from neuronlab import _torch
+
+
+def blobs(m=120, seed=0):
+    return nl.datasets.blobs(m, n_classes=3, seed=seed)
+
+
+def small_net(seed=0, hidden="tanh", loss="softmax_cross_entropy", n_out=3, **params):
+    return nl.Network([nl.Layer(2, 8, hidden, seed=seed, **params),
+                       nl.Layer(8, 6, "sigmoid", seed=seed + 1),
+                       nl.Layer(6, n_out, "identity", seed=seed + 2)], loss=loss, seed=seed)
+
+
+# -- back-propagation ------------------------------------------------------------------------
+@pytest.mark.parametrize("hidden", ["tanh", "sigmoid", "elu", "softplus", "swish", "gelu"])
+def test_gradcheck_whole_network(hidden):
+    X, y = blobs(10)
+    results = small_net(hidden=hidden).gradcheck(X, y)
+    assert set(results) == {f"layer{i}.{p}" for i in range(3) for p in "Wb"}
+    for name, result in results.items():
+        assert result, (name, result)
+
+
+def test_gradcheck_relu_prelu_and_regression_loss():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(7, 2))
+    r = rng.normal(size=(7, 2))
+    net = nl.Network([nl.Layer(2, 5, "prelu", seed=0, alpha=np.full(5, 0.2)),
+                      nl.Layer(5, 4, "relu", seed=1), nl.Layer(4, 2, "identity", seed=2)],
+                     loss="mse")
+    results = net.gradcheck(X, r)
+    assert "layer0.alpha" in results
+    assert all(results.values()), results
+
+
+def test_gradcheck_with_random_rrelu_slopes():
+    X, y = blobs(8)
+    net = nl.Network([nl.Layer(2, 6, "rrelu", seed=0), nl.Layer(6, 3, "identity", seed=1)])
+    assert all(net.gradcheck(X, y).values())
+
+
+def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
+    X, y = blobs(6)
+    net = small_net()
+    original = net._backward
+
+    def broken(grad_a):
+        original(grad_a)
+        net.layers[1].dW *= 1.01  # a 1% error in one layer
+
+    monkeypatch.setattr(net, "_backward", broken)
+    results = net.gradcheck(X, y)
+    assert not results["layer1.W"] and results["layer0.W"] and results["layer2.W"]
+
+
+def test_backward_matches_the_layers_own_backward():
+    """The network's fused step and Layer.forward/backward compute the same gradients."""
+    X, y = blobs(16)
+    net = small_net(hidden="relu")
+    net._bind()
+    grad = np.empty((16, 3))
+    labels, r = net._targets(nl.losses.check_labels(y, 16, 3))
+    net._loss_and_gradient(net._forward(X, True), labels, r, grad)
+    net._backward(grad)
+    fused = [g.copy() for _, _, g in net.named_parameters()]
+    a = X
+    for layer in net.layers:
+        a = layer.forward(a)
+    g = nl.losses.get("softmax_cross_entropy").gradient(a, y)
+    for layer in reversed(net.layers):
+        g = layer.backward(g)
+    for (name, _, layer_grad), f in zip(net.named_parameters(), fused, strict=True):
+        np.testing.assert_allclose(f, layer_grad, rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+# -- training ---------------------------------------------------------------------------------
+def test_fit_learns_and_records_history():
+    X, y = blobs(200)
+    net = small_net()
+    history = net.fit(X, y, epochs=15, batch_size=16, optimizer=nl.optim.SGD(0.1, momentum=0.9),
+                      validation_split=0.2, progress=False)
+    assert history is net.history and history.epochs == 15
+    assert history.loss[-1] < history.loss[0] / 3
+    assert history.accuracy[-1] > 0.9 and history.val_accuracy[-1] > 0.9
+    assert len(history.val_loss) == 15 and len(history.grad_norm[0]) == 3
+    assert history.learning_rate == [0.1] * 15
+    assert history.dead_relu[0] == [None, None, None]
+    assert history.saturated[0][0] is not None and history.saturated[0][2] is None
+    assert net.score(X, y) > 0.9
+    scores = net.evaluate(X, y)
+    assert scores["accuracy"] == net.score(X, y) and scores["loss"] < history.loss[0]
+
+
+def test_loss_is_the_mean_over_the_epoch_batches():
+    X, y = blobs(50)
+    net = small_net()
+    before = net.evaluate(X, y)["loss"]
+    history = net.fit(X, y, epochs=1, batch_size=50, shuffle=False, progress=False,
+                      optimizer=nl.optim.SGD(1e-9))
+    assert history.loss[0] == pytest.approx(before, rel=1e-12)
+
+
+def test_same_seed_gives_bit_identical_weights():
+    X, y = blobs(100)
+    weights = []
+    for _ in range(2):
+        net = small_net(seed=3)
+        net.fit(X, y, epochs=3, batch_size=7, optimizer=nl.optim.Adam(0.01), progress=False,
+                validation_split=0.1)
+        weights.append([p.copy() for _, p, _ in net.named_parameters()])
+    for a, b in zip(*weights, strict=True):
+        assert np.array_equal(a, b)
+    other = small_net(seed=3)
+    other.rng = np.random.default_rng(4)  # another shuffling order
+    other.fit(X, y, epochs=3, batch_size=7, optimizer=nl.optim.Adam(0.01), progress=False,
+              validation_split=0.1)
+    assert not np.array_equal(other.layers[0].W, weights[0][0])
+
+
+def test_nan_loss_stops_with_a_hint_and_restores_the_last_good_epoch():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2))
+    r = X @ np.array([1.0, -2.0])
+    net = nl.Network([nl.Layer(2, 1, "identity", seed=0)], loss="mse", seed=0)
+    snapshots = []
+    original = net._record
+
+    def record(history, *args):
+        original(history, *args)
+        snapshots.append([p.copy() for _, p, _ in net.named_parameters()])
+
+    net._record = record
+    # every step multiplies the error by about 1 - 2 eta x^2: with eta = 5 it explodes
+    with pytest.raises(FloatingPointError, match=r"loss became (nan|inf) in epoch \d+.*learning "
+                                                 r"rate \(5.0\) is probably too high") as info:
+        net.fit(X, r, epochs=500, batch_size=1, progress=False, optimizer=nl.optim.SGD(5.0))
+    epoch = net.history.epochs
+    assert f"in epoch {epoch} " in str(info.value) and epoch > 1
+    for (_, p, _), s in zip(net.named_parameters(), snapshots[-1], strict=True):
+        assert np.array_equal(p, s) and np.all(np.isfinite(p))
+
+
+def test_early_stopping_restores_the_best_weights():
+    X, y = blobs(90)
+    X_val, y_val = blobs(60, seed=1)
+    net = small_net()
+    snapshots = []
+    original = net._record
+
+    def record(history, *args):
+        original(history, *args)
+        snapshots.append([p.copy() for _, p, _ in net.named_parameters()])
+
+    net._record = record
+    # a learning rate this high makes the validation loss bounce
+    history = net.fit(X, y, epochs=40, optimizer=nl.optim.SGD(3.0), progress=False,
+                      validation_data=(X_val, y_val),
+                      early_stopping=nl.EarlyStopping(patience=2, min_delta=1e-3))
+    assert history.stopped_early and history.epochs < 40
+    best = history.best_epoch
+    assert history.val_loss[best] == min(history.val_loss)
+    assert history.epochs == best + 3   # the best epoch, then `patience` without progress
+    for (_, p, _), s in zip(net.named_parameters(), snapshots[best], strict=True):
+        assert np.array_equal(p, s)
+    assert net.evaluate(X_val, y_val)["loss"] == pytest.approx(history.val_loss[best], rel=1e-12)
+
+
+def test_early_stopping_needs_validation_data_for_val_loss():
+    X, y = blobs(30)
+    with pytest.raises(ValueError, match="validation"):
+        small_net().fit(X, y, early_stopping=nl.EarlyStopping(monitor="val_loss"), progress=False)
+    with pytest.raises(ValueError, match="monitor"):
+        nl.EarlyStopping(monitor="speed")
+
+
+def test_ctrl_c_stops_after_the_current_batch():
+    X, y = blobs(64)
+    net = small_net()
+    opt = nl.optim.SGD(0.1)
+    calls = []
+    step = opt.step
+
+    def step_then_ctrl_c(params_and_grads):
+        step(params_and_grads)
+        calls.append(1)
+        if len(calls) == 5:  # the 5th batch of epoch 1 (4 batches per epoch)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    opt.step = step_then_ctrl_c
+    handler = signal.getsignal(signal.SIGINT)
+    history = net.fit(X, y, epochs=10, batch_size=16, optimizer=opt, progress=False)
+    assert history.interrupted and len(calls) == 5
+    assert history.epochs == 2 and all(np.isfinite(history.loss))   # epoch 1 had 1 batch
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_keyboard_interrupt_inside_a_step_rolls_back_to_the_epoch_start():
+    X, y = blobs(64)
+    net = small_net()
+    opt = nl.optim.SGD(0.1)
+    calls = []
+    step = opt.step
+
+    def step_or_raise(params_and_grads):
+        calls.append(1)
+        if len(calls) == 6:   # in the second epoch (4 batches each)
+            raise KeyboardInterrupt
+        step(params_and_grads)
+
+    opt.step = step_or_raise
+    history = net.fit(X, y, epochs=10, batch_size=16, optimizer=opt, progress=False)
+    assert history.interrupted and history.epochs == 1
+    # the weights are those at the end of epoch 0: predictions match a clean 1-epoch run
+    clean = small_net()
+    clean.fit(X, y, epochs=1, batch_size=16, optimizer=nl.optim.SGD(0.1), progress=False)
+    for (_, p, _), (_, q, _) in zip(net.named_parameters(), clean.named_parameters(), strict=True):
+        assert np.array_equal(p, q)
+
+
+def test_partial_fit_continues_the_history():
+    X, y = blobs(50)
+    net = small_net()
+    net.fit(X, y, epochs=2, optimizer=nl.optim.SGD(0.05, momentum=0.9), progress=False)
+    W = net.layers[0].W.copy()
+    history = net.partial_fit(X, y)
+    assert history.epochs == 3 and not np.array_equal(W, net.layers[0].W)
+    fresh = small_net()
+    assert fresh.partial_fit(X, y).epochs == 1
+
+
+# -- diagnostics -------------------------------------------------------------------------------
+def test_dead_relu_units_are_counted():
+    X, y = blobs(40)
+    hidden = nl.Layer(2, 10, "relu", seed=0)
+    hidden.W[:4] = 0.0
+    hidden.b[:4] = -1.0           # z = -1 for every sample: 4 of 10 units dead
+    hidden.b[4:] = 100.0          # the others always active
+    net = nl.Network([hidden, nl.Layer(10, 3, "identity", seed=1)], seed=0)
+    history = net.fit(X, y, epochs=2, optimizer=nl.optim.SGD(1e-4), progress=False)
+    assert history.dead_relu[0] == [pytest.approx(0.4), None]
+    assert np.all(hidden.W[:4] == 0.0)   # dead units get no gradient
+    assert history.grad_norm[0][0] > 0
+
+
+def test_saturated_units_and_prelu_slopes_are_recorded():
+    X, y = blobs(40)
+    hidden = nl.Layer(2, 4, "tanh", seed=0)
+    hidden.b[:] = [50.0, -50.0, 0.0, 0.0]
+    hidden.W[:2] = 0.0            # units 0 and 1: z = +-50 on every sample
+    hidden.W[2:] = 1e-3           # units 2 and 3: z near 0
+    prelu = nl.Layer(4, 3, "prelu", seed=1, alpha=0.25)
+    net = nl.Network([hidden, prelu], seed=0)
+    history = net.fit(X, y, epochs=2, optimizer=nl.optim.SGD(0.01), progress=False)
+    assert history.saturated[-1][0] == pytest.approx(0.5)
+    slopes = history.prelu_alpha[-1][1]
+    assert slopes.shape == (1,) and slopes[0] != 0.25 and history.prelu_alpha[-1][0] is None
+
+
+# -- predictions -------------------------------------------------------------------------------
+def test_predict_proba_and_score():
+    X, y = blobs(60)
+    net = small_net()
+    p = net.predict_proba(X)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-14)
+    assert np.array_equal(net.predict(X), np.argmax(p, axis=1))
+    assert net.score(X, y) == np.mean(net.predict(X) == y)
+
+
+def test_regression_predicts_values_and_scores_r2():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(200, 2))
+    r = X[:, 0] - 0.5 * X[:, 1]
+    net = nl.Network([nl.Layer(2, 1, "identity", seed=0)], loss="mse", seed=0)
+    history = net.fit(X, r, epochs=30, optimizer=nl.optim.SGD(0.1), progress=False)
+    assert history.accuracy == []
+    assert net.predict(X).shape == (200,)
+    assert net.score(X, r) > 0.999
+    with pytest.raises(ValueError, match="classification"):
+        net.predict_proba(X)
+
+
+def test_modes_and_summary():
+    net = small_net()
+    assert net.eval() is net and not any(layer.training for layer in net.layers)
+    assert net.train() is net and all(layer.training for layer in net.layers)
+    text = net.summary()
+    assert "Total parameters: 99" in text      # 2*8+8 + 8*6+6 + 6*3+3
+    assert text.splitlines()[1].split() == ["0", "2", "8", "tanh", "24"]
+    assert repr(net).startswith("Network(2 -> 8 -> 6 -> 3")
+
+
+# -- bad input ---------------------------------------------------------------------------------
+def test_bad_input_is_rejected_before_any_work():
+    X, y = blobs(20)
+    net = small_net()
+    W = net.layers[0].W.copy()
+    with pytest.raises(ValueError, match=r"3 features.*takes 2 inputs"):
+        net.fit(np.ones((20, 3)), y, progress=False)
+    with pytest.raises(ValueError, match=r"19 labels.*20 samples"):
+        net.fit(X, y[:19], progress=False)
+    X_nan = X.copy()
+    X_nan[5, 1] = np.nan
+    with pytest.raises(ValueError, match=r"X\[5, 1\] is nan"):
+        net.fit(X_nan, y, progress=False)
+    y_bad = y.copy()
+    y_bad[7] = 3
+    with pytest.raises(ValueError, match=r"label 3 at index 7.*3 classes"):
+        net.fit(X, y_bad, progress=False)
+    with pytest.raises(ValueError, match="3 features"):
+        net.predict(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="takes 3 inputs but layers"):
+        nl.Network([nl.Layer(2, 4), nl.Layer(3, 2)])
+    with pytest.raises(ValueError, match="softmax, which is not elementwise"):
+        nl.Network([nl.Layer(2, 3, "softmax")])
+    with pytest.raises(TypeError, match="optimizer"):
+        net.fit(X, y, optimizer=3, progress=False)
+    assert np.array_equal(W, net.layers[0].W) and net.history is None
+
+
+# -- saving and loading ---------------------------------------------------------------------
+def test_save_load_round_trip_is_bit_identical(tmp_path):
+    X, y = blobs(50)
+    net = nl.Network([nl.Layer(2, 6, "prelu", seed=0, alpha=np.full(6, 0.1)),
+                      nl.Layer(6, 5, "leaky_relu", seed=1, alpha=0.2),
+                      nl.Layer(5, 3, "identity", seed=2)],
+                     loss=nl.losses.SoftmaxCrossEntropy(label_smoothing=0.1))
+    net.fit(X, y, epochs=2, optimizer="adam", progress=False)
+    path = tmp_path / "net.npz"
+    net.save(path)
+    assert os.listdir(tmp_path) == ["net.npz"]          # no temporary file left behind
+    with np.load(path, allow_pickle=False) as data:
+        config = json.loads(str(data["config"]))
+        assert config["version"] == 1 and config["format"] == "neuronlab.Network"
+    loaded = nl.Network.load(path)
+    assert loaded.loss == net.loss and loaded.layers[1].activation == net.layers[1].activation
+    assert np.array_equal(loaded.predict_proba(X), net.predict_proba(X))
+    assert np.array_equal(loaded.layers[0].alpha, net.layers[0].alpha)
+
+
+def test_load_rejects_truncated_foreign_and_pickled_files(tmp_path):
+    net = small_net()
+    good = tmp_path / "net.npz"
+    net.save(good)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(good.read_bytes()[:300])
+    with pytest.raises(ValueError, match=r"truncated\.npz"):
+        nl.Network.load(truncated)
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, weights=np.ones(3))
+    with pytest.raises(ValueError, match="no 'config'"):
+        nl.Network.load(foreign)
+    pickled = tmp_path / "pickled.npy"
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match=r"pickled\.npy"):
+        nl.Network.load(pickled)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match=r"notes\.txt"):
+        nl.Network.load(text)
+    newer = tmp_path / "newer.npz"
+    with zipfile.ZipFile(good) as z, zipfile.ZipFile(newer, "w") as out:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "config.npy":
+                config = json.loads(str(np.load(good)["config"]))
+                config["version"] = 99
+                np.save(tmp_path / "c.npy", np.array(json.dumps(config)))
+                data = (tmp_path / "c.npy").read_bytes()
+            out.writestr(name, data)
+    with pytest.raises(ValueError, match="version 99"):
+        nl.Network.load(newer)
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    net = small_net()
+    path = tmp_path / "net.npz"
+    net.save(path)
+    before = path.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", fail)
+    with pytest.raises(OSError, match="disk full"):
+        small_net(seed=5).save(path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["net.npz"]
+
+
+# -- PyTorch ---------------------------------------------------------------------------------------
+class _Tensor:
+    def __init__(self, values):
+        self.values = np.asarray(values)
+
+    def detach(self):
+        return self
+
+    def cpu(self):
+        return self
+
+    def numpy(self):
+        return self.values
+
+
+class Linear:
+    def __init__(self, W, b):
+        self.weight, self.bias = _Tensor(W), _Tensor(b)
+
+
+class Tanh:
+    pass
+
+
+class LeakyReLU:
+    negative_slope = 0.3
+
+
+class PReLU:
+    weight = _Tensor([0.1, 0.2, 0.3])
+
+
+def test_from_torch_reads_stand_in_modules_without_torch():
+    rng = np.random.default_rng(0)
+    W1, b1, W2, b2, W3, b3 = (rng.normal(size=s) for s in [(4, 2), 4, (3, 4), 3, (2, 3), 2])
+    net = nl.Network.from_torch([Linear(W1, b1), Tanh(), Linear(W2, b2), PReLU(),
+                                 Linear(W3, b3), LeakyReLU()])
+    assert [layer.activation.name for layer in net.layers] == ["tanh", "prelu", "leaky_relu"]
+    assert net.layers[2].activation.alpha == 0.3
+    np.testing.assert_array_equal(net.layers[1].alpha, [0.1, 0.2, 0.3])
+    x = rng.normal(size=(5, 2))
+    h = np.tanh(x @ W1.T + b1) @ W2.T + b2
+    h = np.where(h > 0, h, [0.1, 0.2, 0.3] * h) @ W3.T + b3
+    np.testing.assert_allclose(net.eval().forward(x), np.where(h > 0, h, 0.3 * h), rtol=1e-13)
+    with pytest.raises(ValueError, match="Tanh"):
+        nl.Network.from_torch([Tanh()])
+
+
+def test_torch_module_specs():
+    assert _torch.activation_module_spec(nl.activations.get("identity")) is None
+    assert _torch.activation_module_spec(nl.activations.get("leaky_relu", alpha=0.2)) == \
+        ("LeakyReLU", {"negative_slope": 0.2})
+    assert _torch.activation_module_spec(nl.activations.get("swish")) == ("SiLU", {})
+    with pytest.raises(ValueError, match="binary_step"):
+        _torch.activation_module_spec(nl.activations.get("binary_step"))
+
+
+def test_to_torch_and_back_give_identical_outputs():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    X, _ = blobs(30)
+    net = nl.Network([nl.Layer(2, 8, "prelu", seed=0, alpha=np.full(8, 0.1)),
+                      nl.Layer(8, 6, "gelu", seed=1), nl.Layer(6, 5, "elu", seed=2, alpha=0.5),
+                      nl.Layer(5, 3, "identity", seed=3)])
+    module = net.to_torch()
+    with torch.no_grad():
+        out = module(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(out, net.eval().forward(X), rtol=1e-12, atol=1e-14)
+    back = nl.Network.from_torch(module)
+    assert np.array_equal(back.eval().forward(X), net.forward(X))
+
+
+def test_diagnostics_off_records_the_rest_and_trains_identically():
+    X, y = blobs(40)
+    nets = [small_net(hidden="relu"), small_net(hidden="relu")]
+    histories = [net.fit(X, y, epochs=2, progress=False, diagnostics=flag)
+                 for net, flag in zip(nets, (True, False), strict=True)]
+    assert histories[1].dead_relu == [] and histories[1].grad_norm == []
+    assert histories[0].loss == histories[1].loss and len(histories[0].dead_relu) == 2
+    assert np.array_equal(nets[0].layers[0].W, nets[1].layers[0].W)
