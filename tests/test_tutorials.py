@@ -9,6 +9,7 @@ import math
 import os
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,10 @@ SCRIPTS = sorted(p.name for p in TUTORIALS.glob("[0-9][0-9]_*.py"))
 
 def run_script(name, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    env.update(NEURONLAB_FIGURES=str(tmp_path), MPLBACKEND="Agg")
+    # One BLAS thread: the matrices are tiny, and extra threads only fight the other
+    # tests for the cores (neuronlab's own kernels still use their threads).
+    env.update(NEURONLAB_FIGURES=str(tmp_path), MPLBACKEND="Agg", OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, str(TUTORIALS / name)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"
@@ -45,7 +49,7 @@ def results(tmp_path_factory):
 
 def test_every_tutorial_has_a_test():
     tested = {"01_perceptron_logic.py", "02_activation_zoo.py", "03_xor_two_layers.py",
-              "04_vanishing_gradients.py", "05_dying_relu.py", "07_rrelu.py",
+              "04_vanishing_gradients.py", "05_dying_relu.py", "06_prelu_slopes.py", "07_rrelu.py",
               "08_softmax_temperature.py", "09_soft_argmax.py", "11_gradient_checking.py",
               "12_softmax_cross_entropy.py"}
     assert set(SCRIPTS) == tested
@@ -85,7 +89,9 @@ def test_02_every_elementwise_activation_and_its_derivative(results):
     r, _ = results("02_activation_zoo.py")
     expected = [n for n in nl.activations.available() if nl.activations.get(n).elementwise]
     assert r["names"] == expected and len(expected) >= 16
-    bad = {n: e for n, e in r["max_derivative_error"].items() if not e < 1e-6}
+    # The central difference is off by O(h^2) where f is smooth and O(h) = 1e-5 where
+    # f'' jumps (elu, softsign at 0); a wrong derivative is off by far more.
+    bad = {n: e for n, e in r["max_derivative_error"].items() if not e < 1e-4}
     assert not bad, f"derivative disagrees with the slope of f: {bad}"
 
 
@@ -93,6 +99,8 @@ def test_03_two_layers_solve_xor(results):
     r, _ = results("03_xor_two_layers.py")
     assert r["accuracy"] == 1.0 and r["final_loss"] < 0.05
     assert r["hidden_separable"]
+    # Two hidden units solve XOR from some starts, not all: the text says so.
+    assert 0 < r["solved_starts"] < r["starts"]
 
 
 def test_04_sigmoid_gradients_vanish_tanh_relu_do_not(results):
@@ -104,22 +112,37 @@ def test_04_sigmoid_gradients_vanish_tanh_relu_do_not(results):
     for act in ("tanh", "relu"):
         assert r[act]["ratio_at_init"] > 1e-1, act
         assert r[act]["ratio_at_init"] > 100 * r["sigmoid"]["ratio_at_init"], act
+    # The sigmoid network barely learns; the others fit the moons.
+    assert r["sigmoid"]["loss_trained"] > 0.6
+    assert r["tanh"]["loss_trained"] < 0.1 and r["relu"]["loss_trained"] < 0.1
     # and the shrinking is layer by layer, not a one-off: sigmoid norms fall monotonically.
     norms = r["sigmoid"]["norms_at_init"]
-    assert all(a < b for a, b in zip(norms[:-1], norms[1:]))
+    assert all(a < b for a, b in pairwise(norms))
 
 
 def test_05_dying_relu_against_learning_rate(results):
     r, _ = results("05_dying_relu.py")
-    relu = r["relu"]
+    relu = [row for row in r["relu"]["by_rate"] if row["no_gradient"] is not None]
     # ReLU: "never positive" and "no gradient" are the same units.
     for row in relu:
         assert math.isclose(row["never_positive"], row["no_gradient"])
-    assert relu[0]["no_gradient"] < 0.05             # a small rate kills almost nothing
-    assert max(row["no_gradient"] for row in relu) > 0.2   # high rates kill many units
-    # The leaky variants always pass a gradient.
-    for act in ("leaky_relu", "prelu", "elu"):
-        assert all(row["no_gradient"] == 0 for row in r[act]), act
+    low = relu[0]
+    assert low["rate"] == 0.01 and low["diverged"] == 0
+    assert low["no_gradient"] < 0.15                  # a small rate kills few units ...
+    assert low["no_gradient"] <= r["relu"]["never_positive_at_init"] + 0.02  # ... no new ones
+    assert max(row["no_gradient"] for row in relu) >= 0.4   # the lecture's 40% at high rates
+    # Leaky ReLU and PReLU always pass a gradient, on every run that did not diverge.
+    for act in ("leaky_relu", "prelu"):
+        rows = [row for row in r[act]["by_rate"] if row["no_gradient"] is not None]
+        assert rows and all(row["no_gradient"] == 0 for row in rows), act
+
+
+def test_06_prelu_slopes_are_learned(results):
+    r, _ = results("06_prelu_slopes.py")
+    assert r["accuracy"] > 0.95
+    assert r["max_change"] > 0.2                      # the slopes moved away from 0.25
+    assert r["negative_fraction"] > 0.1               # and some turned negative
+    assert len(r["mean_slope"]) == 3
 
 
 def test_07_rrelu_training_random_evaluation_mean(results):

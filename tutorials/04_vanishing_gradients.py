@@ -15,6 +15,7 @@ and measure ||dJ/dW^(l)|| layer by layer at initialization and after some traini
 # %%
 import json
 import os
+from itertools import pairwise
 
 import matplotlib
 import numpy as np
@@ -36,7 +37,7 @@ def make_network(activation, init, seed=0):
     rng = np.random.default_rng(seed)
     sizes = [2] + [WIDTH] * (DEPTH - 1)
     hidden = [nl.Layer(n_in, n_out, activation, init=init, seed=rng)
-              for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
+              for n_in, n_out in pairwise(sizes)]
     return [*hidden, nl.Layer(WIDTH, 2, "identity", init="xavier_uniform", seed=rng)]
 
 

@@ -81,7 +81,7 @@ loss = nl.losses.MeanSquaredError()
 opt = nl.optim.Adam(0.05)
 error_at_init = pixel_error(w, test_images, test_centres)
 history = []
-for step in range(300):
+for _ in range(300):
     a, f = predict(w, P)
     J, df = loss.loss_and_gradient(f, target)
     da = soft_argmax.backward(a, df)
