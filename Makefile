@@ -43,7 +43,7 @@ bench: build
 	$(PY) benchmarks/run.py
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check neuronlab tests benchmarks setup.py
+	$(PY) -m ruff check neuronlab tests benchmarks tutorials setup.py
 
 # The textbook. html and doctest share one doctree cache, so the sources are read once;
 # -W turns every warning into an error. The browser test needs chromium: installed with

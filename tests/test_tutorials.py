@@ -187,3 +187,19 @@ def test_12_softmax_cross_entropy_gradient_is_y_minus_r(results):
     assert r["gap_numeric"] < 1e-8 and r["gap_soft_numeric"] < 1e-8
     assert r["naive_overflows"]
     assert r["big_loss_gap"] < 1e-14 and r["big_gap"] < 1e-15
+
+
+HTML = ROOT / "docs" / "_build" / "html"
+
+
+@pytest.mark.skipif(not (HTML / "index.html").exists(),
+                    reason="docs/_build/html does not exist: run `make docs`")
+def test_gallery_in_built_site():
+    gallery = HTML / "auto_tutorials"
+    for name in SCRIPTS:
+        page = gallery / f"{name[:-3]}.html"
+        assert page.exists(), f"no gallery page for {name}"
+        figure = f"_images/sphx_glr_{name[:-3]}_001."        # captured by the gallery
+        assert figure in page.read_text(encoding="utf-8"), f"{name}: no figure on its page"
+    # The computation-times page would load DataTables from a CDN.
+    assert not list(HTML.rglob("sg_execution_times.html"))

@@ -56,29 +56,29 @@ for gate in ("and", "or"):
           f"accuracy {p.score(X, y):.2f}")
 
 # %%
-# The boundary after each epoch. Filled markers are class 1.
-
-
-def draw_boundary(ax, w, b, **style):
-    x1 = np.array([-0.5, 1.5])
-    if abs(w[1]) > 1e-12:                   # w0 x1 + w1 x2 + b = 0, solved for x2
-        ax.plot(x1, -(w[0] * x1 + b) / w[1], **style)
-    elif abs(w[0]) > 1e-12:                 # a vertical line
-        ax.axvline(-b / w[0], **style)
-
-
-fig, axes = plt.subplots(1, 2, figsize=(8, 4))
-for ax, gate in zip(axes, ("and", "or"), strict=True):
+# The boundary after each epoch, one panel per epoch: the shaded side is where the
+# perceptron answers 1 (a point exactly on the line too, as z = 0 gives 1), and filled
+# dots are the samples of class 1. The title counts the mistakes made during the
+# epoch, each of which moved the line.
+grid = np.linspace(-0.5, 1.5, 201)
+G1, G2 = np.meshgrid(grid, grid)
+n_cols = max(len(runs[gate][2]) for gate in runs)
+fig, axes = plt.subplots(len(runs), n_cols, figsize=(1.9 * n_cols, 2.1 * len(runs)),
+                         squeeze=False, layout="constrained")
+for row, gate in zip(axes, runs, strict=True):
     X, y, boundaries = runs[gate]
-    colours = plt.cm.viridis(np.linspace(0.15, 0.9, len(boundaries)))
-    for epoch, ((w, b), colour) in enumerate(zip(boundaries, colours, strict=True), start=1):
-        draw_boundary(ax, w, b, color=colour, label=f"after epoch {epoch}")
-    ax.scatter(X[y == 0, 0], X[y == 0, 1], s=80, facecolors="none", edgecolors="k")
-    ax.scatter(X[y == 1, 0], X[y == 1, 1], s=80, c="k")
-    ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), title=gate.upper(), xlabel="$x_1$",
-           ylabel="$x_2$", aspect="equal")
-    ax.legend(fontsize=7, loc="upper right")
-fig.tight_layout()
+    for epoch, ax in enumerate(row, start=1):
+        if epoch > len(boundaries):
+            ax.set_visible(False)
+            continue
+        w, b = boundaries[epoch - 1]
+        answers_one = w[0] * G1 + w[1] * G2 + b >= 0          # step(w . x + b)
+        ax.contourf(G1, G2, answers_one, levels=[-0.5, 0.5, 1.5], colors=["white", "#c6dbef"])
+        ax.scatter(X[y == 0, 0], X[y == 0, 1], s=50, facecolors="white", edgecolors="k")
+        ax.scatter(X[y == 1, 0], X[y == 1, 1], s=50, c="k")
+        mistakes = results[gate]["mistakes_per_epoch"][epoch - 1]
+        ax.set_title(f"{gate.upper()}, epoch {epoch}: {mistakes} updates", fontsize=8)
+        ax.set(xticks=[0, 1], yticks=[0, 1], aspect="equal")
 fig.savefig(os.path.join(FIGURES, "01_perceptron_and_or.png"))
 
 # %%

@@ -38,7 +38,7 @@ h = 1e-5
 # training mode is the subject of tutorial 07.
 cols = 4
 rows = -(-len(names) // cols)
-fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.4 * rows), sharex=True)
+fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.4 * rows))
 max_error = {}
 for ax, name in zip(axes.flat, names, strict=False):
     act = nl.activations.get(name)

@@ -74,23 +74,27 @@ print(f"start {solved[0]}: loss after {len(losses)} epochs {losses[-1]:.4f}, pre
 
 # %%
 # What the hidden units learned. Each is a tanh of a straight line through the input
-# square: the left panels show h_1 and h_2 over the square. The right panel shows the
-# four corners in the hidden space (h_1, h_2): there one straight line separates them.
+# square: the left panels show h_1 and h_2 over the square (filled dots: class 1).
+# The right panel shows the four corners in the hidden space (h_1, h_2): there one
+# straight line separates the classes.
 hidden = layers[0].forward(X).copy()
 grid = np.linspace(-0.25, 1.25, 121)
 G1, G2 = np.meshgrid(grid, grid)
 H = layers[0].forward(np.column_stack([G1.ravel(), G2.ravel()]))
 
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), layout="constrained")
 for j, ax in enumerate(axes[:2]):
     im = ax.contourf(G1, G2, H[:, j].reshape(G1.shape), levels=21, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.scatter(X[:, 0], X[:, 1], c=t, cmap="gray", edgecolors="k", s=60)
+    ax.scatter(X[:, 0], X[:, 1], c=t, cmap="gray_r", edgecolors="k", s=60)
     ax.set(title=f"hidden unit $h_{j + 1}$", xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
 fig.colorbar(im, ax=axes[:2], shrink=0.8)
 ax = axes[2]
-ax.scatter(hidden[:, 0], hidden[:, 1], c=t, cmap="gray", edgecolors="k", s=60)
-for (h1, h2), x in zip(hidden, X, strict=True):
-    ax.annotate(f"({x[0]:.0f},{x[1]:.0f})", (h1, h2), textcoords="offset points", xytext=(5, 5))
+ax.scatter(hidden[:, 0], hidden[:, 1], c=t, cmap="gray_r", edgecolors="k", s=60)
+labels = {}                                # corners that land on the same spot share a label
+for h, x in zip(hidden, X, strict=True):
+    labels.setdefault(tuple(np.round(h, 1)), []).append(f"({x[0]:.0f},{x[1]:.0f})")
+for (h1, h2), names in labels.items():
+    ax.annotate(" ".join(names), (h1, h2), textcoords="offset points", xytext=(-20, 8))
 ax.set(title="the corners in hidden space", xlabel="$h_1$", ylabel="$h_2$",
        xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), aspect="equal")
 fig.savefig(os.path.join(FIGURES, "03_xor_hidden_features.png"))

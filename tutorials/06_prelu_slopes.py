@@ -88,9 +88,10 @@ fig.savefig(os.path.join(FIGURES, "06_prelu_slopes.png"))
 # %%
 # What we found: the slopes do not stay near 0.25, nor drift together towards 0 (ReLU)
 # or 1 (linear). They spread out, and a good share turn negative: with alpha < 0 a unit
-# responds to large |z| on both sides (alpha = -1 would be |z|), a shape no fixed leaky
-# ReLU offers. He et al. saw the slopes of their deep convolutional network fall from
-# the first layer to the last; this small network on the spirals shows no such trend.
+# responds to large z of either sign (alpha = -1 gives abs(z)), a shape no fixed leaky
+# ReLU offers. He et al. found the largest slopes in the first layer of their deep
+# convolutional network and generally smaller ones deeper; the printed layer means
+# show whether this small network does the same (in our runs it did not).
 negative = float(np.mean(np.concatenate(final) < 0))
 print(f"fraction of units with a negative slope: {negative:.2f}")
 print("RESULT", json.dumps({
