@@ -71,7 +71,7 @@ docs: build $(VENV)/.docs-installed
 	rm -rf $(DOCS_BUILD)/doctrees $(DOCS_BUILD)/plot_directive
 	$(SPHINX) -b html docs $(DOCS_BUILD)/html
 	$(SPHINX) -b doctest docs $(DOCS_BUILD)/doctest
-	$(PY) -m pytest tests/test_docs.py -q
+	$(PY) -m pytest tests/test_docs.py tests/test_tutorials.py -q -m built_docs
 
 clean:
 	rm -rf build docs/_build $(VENV) neuronlab/_kernels/*.so neuronlab/_kernels/*.c neuronlab/_kernels/_elementwise.pyx

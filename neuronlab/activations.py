@@ -26,7 +26,10 @@ TypeError. Any shape and memory layout works; ``out=`` receives the result.
 
 Kinks: where f is not differentiable, ``derivative`` and ``backward`` return the
 derivative of the outer piece (the open interval on which f is linear does not contain
-its ends): relu'(0) = 0, leaky_relu'(0) = alpha, hard_tanh'(+-1) = 0, as PyTorch does.
+its ends): relu'(0) = 0, leaky_relu'(0) = alpha, hard_tanh'(+-1) = 0, as PyTorch does;
+hard_sigmoid'(+-1/(2 slope)) = 0, elu'(0) = alpha, selu'(0) = lambda alpha and
+binary_step'(0) = 0 likewise. softsign has no linear piece: its f'' jumps from 2 to -2 at 0,
+and softsign''(0) = 0 keeps f'' odd.
 """
 from __future__ import annotations
 
@@ -74,9 +77,9 @@ INF = float("inf")
 # Extremes found with mpmath (the tests recompute them): min over x of x * sigma(x),
 # x * Phi(x), x * sigma(1.702 x) * 1.702 / 1.702, the tanh form of GELU, and Mish.
 SWISH_MIN = -0.27846454276107379510  # at beta = 1; scales as 1 / beta
-GELU_MIN = -0.16997120328649166
-GELU_TANH_MIN = -0.17004101365424445
-MISH_MIN = -0.30884003029966646
+GELU_MIN = -0.16997120747990366169  # at x = -0.75179152469356445746
+GELU_TANH_MIN = -0.17004075057125405064  # at x = -0.75246142207101625849
+MISH_MIN = -0.30884341301725040663  # at x = -1.1924312145154952121
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
 
@@ -210,7 +213,8 @@ class Activation:
         return finish_out(buf, result)
 
     def _has_bias_kernel(self, training: bool) -> bool:
-        return True
+        # Vector-valued functions (softmax, maxout) have no fused bias kernel.
+        return self.elementwise
 
     def sympy_expr(self, substitute: bool = True):
         """f(x) as a SymPy expression in the symbol ``x`` (SymPy must be installed).
@@ -299,7 +303,10 @@ def get(name: str | Activation, **params: Any) -> Activation:
     try:
         return _REGISTRY[key](**params)
     except TypeError as exc:
-        raise TypeError(f"{name}: {exc}") from None
+        # Python's own message ("ReLU() takes no arguments") does not say which one was wrong.
+        given = [k for k in params if k not in str(exc)]
+        hint = f" (given: {', '.join(given)})" if given else ""
+        raise TypeError(f"{name}: {exc}{hint}") from None
 
 
 # ----------------------------------------------------------------------------------------
@@ -506,10 +513,16 @@ class PReLU(Activation):
         if x.ndim == 0 or x.shape[-1] != self.alpha.shape[0]:
             raise ValueError(f"x has shape {x.shape}, but this PReLU has {self.alpha.shape[0]} "
                              "slopes: the last axis of x must have that many units")
+        if op == "second_derivative":  # f'' = 0 whatever the slopes: the shared-slope kernel
+            return super()._run(op, x, dy, out=out, first=first)
         return _columns(op, x, self.alpha, dy, out)
 
     def _has_bias_kernel(self, training):
         return not self.per_unit
+
+    def _params_for(self, op):
+        # leaky_relu_d2f ignores alpha, so any slope serves a per-unit PReLU's f''.
+        return (0.0,) if self.per_unit and op == "second_derivative" else self.kernel_params()
 
     def alpha_gradient(self, x: Any, dy: Any) -> float | np.ndarray:
         """dJ/dalpha = sum of dy * min(0, x), over everything (shared) or per unit."""
@@ -756,6 +769,10 @@ class GELU(Activation):
 
     def kernel_params(self):
         return (1.702,) if self.approximate == "sigmoid" else ()
+
+    def kernel_param_names(self):
+        # The sigmoid form runs the swish kernel with beta = 1.702 (a literal in `expression`).
+        return ("beta",) if self.approximate == "sigmoid" else ()
 
 
 class Mish(Activation):

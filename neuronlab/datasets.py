@@ -4,14 +4,14 @@ Every generator returns ``(X, y)``: X a float64 array of shape (n_samples, n_fea
 sample per row, and y the int64 class of each row (0, 1, ...). Each takes a ``seed``, so
 the same call gives the same data. The toy problems are ordered by difficulty:
 
-=========================  =========================================================
-:func:`logic_gate`         AND and OR are linearly separable, XOR is not (Minsky-Papert)
+==========================  =========================================================
+:func:`logic_gate`          AND and OR are linearly separable, XOR is not (Minsky-Papert)
 :func:`linearly_separable`  two classes with a margin: a perceptron always converges
-:func:`blobs`              Gaussian clusters, one per class
-:func:`two_moons`          two interleaved half circles: one hidden layer is enough
-:func:`circles`            a ring around a disc: needs a closed decision boundary
-:func:`spirals`            interleaved spiral arms: needs several layers or many units
-=========================  =========================================================
+:func:`blobs`               Gaussian clusters, one per class
+:func:`two_moons`           two interleaved half circles: one hidden layer is enough
+:func:`circles`             a ring around a disc: needs a closed decision boundary
+:func:`spirals`             interleaved spiral arms: needs several layers or many units
+==========================  =========================================================
 
 >>> import neuronlab as nl
 >>> X, y = nl.datasets.two_moons(100, noise=0.1, seed=0)

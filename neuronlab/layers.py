@@ -66,7 +66,9 @@ class Layer:
     Attributes
     ----------
     W : ndarray (n_out, n_in)
-    b : ndarray (n_out,)
+        For maxout with k pieces, (n_out * k, n_in): the k pieces of unit u are rows
+        u*k ... u*k + k - 1 (the layout :class:`neuronlab.softmax.Maxout` reads).
+    b : ndarray (n_out,), or (n_out * k,) for maxout
     dW, db : ndarray
         dJ/dW and dJ/db from the last :meth:`backward`, summed over its batch.
     alpha, dalpha : ndarray, PReLU only
@@ -90,8 +92,10 @@ class Layer:
         self.activation = activations.get(activation, **activation_params)
         self.init = initializers.get(initializers.for_activation(self.activation.name)
                                      if init is None else init)
-        self.W = np.ascontiguousarray(self.init((self.n_out, self.n_in), rng=rng, dtype=self.dtype))
-        self.b = np.zeros(self.n_out, dtype=self.dtype)
+        # A maxout unit is the largest of k linear pieces: k rows of W (and entries of b) per unit.
+        self.n_z = self.n_out * getattr(self.activation, "pieces", 1)
+        self.W = np.ascontiguousarray(self.init((self.n_z, self.n_in), rng=rng, dtype=self.dtype))
+        self.b = np.zeros(self.n_z, dtype=self.dtype)
         self.dW = np.zeros_like(self.W)
         self.db = np.zeros_like(self.b)
         self.alpha = self.dalpha = None
@@ -132,10 +136,10 @@ class Layer:
         if buffers is None:
             if len(self._buffers) >= 4:  # a few batch sizes (full, last partial, ...) at most
                 self._buffers.clear()
-            shape_out, shape_in = (m, self.n_out), (m, self.n_in)
+            shape_z, shape_out, shape_in = (m, self.n_z), (m, self.n_out), (m, self.n_in)
             buffers = self._buffers[m] = {
-                "z": np.empty(shape_out, self.dtype), "a": np.empty(shape_out, self.dtype),
-                "delta": np.empty(shape_out, self.dtype),
+                "z": np.empty(shape_z, self.dtype), "a": np.empty(shape_out, self.dtype),
+                "delta": np.empty(shape_z, self.dtype),
                 "grad_prev": np.empty(shape_in, self.dtype)}
         return buffers
 
@@ -169,9 +173,9 @@ class Layer:
             raise ValueError("backward() needs a forward() first: it uses that batch's z")
         z, a_prev = self._z, self._a_prev
         grad_a = as_float_array(grad_a, "grad_a", self.dtype)
-        if grad_a.shape != z.shape:
+        if grad_a.shape != (z.shape[0], self.n_out):
             raise ValueError(f"grad_a has shape {grad_a.shape} but the last forward pass "
-                             f"produced {z.shape}")
+                             f"produced {(z.shape[0], self.n_out)}")
         buf = self._buffers_for(z.shape[0])
         act = self.activation
         # delta^(l) = (W^(l+1)T delta^(l+1)) * f'(z^(l)), fused in one compiled pass

@@ -2,11 +2,11 @@ r"""Losses: how far the network's output y is from the target r, and the gradien
 
 Every loss object has the same methods, each one fused compiled pass over the data:
 
-==================================  ==============================================
-``loss(pred, target)``              J, reduced over the samples
-``gradient(pred, target)``          dJ/dpred, the shape of pred
-``loss_and_gradient(pred, target)`` both at once (what training uses)
-==================================  ==============================================
+===================================  =============================================
+``loss(pred, target)``               J, reduced over the samples
+``gradient(pred, target)``           dJ/dpred, the shape of pred
+``loss_and_gradient(pred, target)``  both at once (what training uses)
+===================================  =============================================
 
 ``reduction`` says how the per-sample losses J_i of the m samples (the rows of pred)
 combine: ``"mean"`` (default) J = (1/m) sum_i J_i, ``"sum"`` J = sum_i J_i, ``"none"``

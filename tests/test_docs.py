@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import neuronlab as nl
@@ -31,8 +32,8 @@ def rst_sources():
 # ----------------------------------------------------------------------------------------
 # Consistency of the sources (no build needed)
 # ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", nl.activations.available())
-def test_every_registered_activation_has_a_page(name):
+@pytest.mark.parametrize("name", activation_pages.elementwise_names())
+def test_every_elementwise_activation_has_a_page(name):
     page = DOCS / "activations" / f"{name}.rst"
     assert page.exists(), f"no page {page.relative_to(ROOT)} for activation {name!r}"
     text = page.read_text(encoding="utf-8")
@@ -42,7 +43,7 @@ def test_every_registered_activation_has_a_page(name):
     assert re.search(rf"^   {name}$", index, re.MULTILINE), f"{name} is not in the toctree"
 
 
-@pytest.mark.parametrize("name", [n for n in nl.activations.available()
+@pytest.mark.parametrize("name", [n for n in activation_pages.elementwise_names()
                                   if nl.activations.get(n).has_output_derivative])
 def test_output_form_of_the_derivative_is_explained(name):
     text = (DOCS / "activations" / f"{name}.rst").read_text(encoding="utf-8")
@@ -52,7 +53,30 @@ def test_output_form_of_the_derivative_is_explained(name):
 
 def test_every_page_is_a_registered_activation():
     pages = {p.stem for p in (DOCS / "activations").glob("*.rst")} - {"index"}
-    assert pages == set(nl.activations.available())
+    assert pages == set(activation_pages.elementwise_names())
+
+
+def test_every_activation_is_explained_somewhere():
+    # Elementwise ones have a page; the vector ones a labelled section of the softmax chapter.
+    assert activation_pages.vector_names(), "softmax should be registered as an activation"
+    assert (set(activation_pages.elementwise_names()) | set(activation_pages.vector_names())
+            == set(nl.activations.available()))
+
+
+@pytest.mark.parametrize("name", activation_pages.vector_names())
+def test_every_vector_activation_has_a_section(name):
+    text = (DOCS / "softmax.rst").read_text(encoding="utf-8")
+    assert re.search(rf"^\.\. _activation-{name}:$", text, re.MULTILINE), (
+        f"docs/softmax.rst has no section labelled activation-{name}")
+
+
+@pytest.mark.parametrize("name", nl.losses.available())
+def test_every_loss_has_a_section(name):
+    text = (DOCS / "losses.rst").read_text(encoding="utf-8")
+    assert re.search(rf"^\.\. _loss-{name}:$", text, re.MULTILINE), (
+        f"docs/losses.rst has no section labelled loss-{name}")
+    assert re.search(rf"^\.\. loss-facts:: {name}$", text, re.MULTILINE), (
+        f"the section of {name} does not show its formulas (.. loss-facts:: {name})")
 
 
 def test_gelu_page_covers_its_three_forms_and_swish_names_silu():
@@ -70,14 +94,10 @@ def test_kernel_blocks_are_found():
         assert f"{name}_f(" in body, f"block {name} does not define {name}_f"
 
 
-def test_every_literalinclude_marker_exists():
+def test_kernel_directive_markers_exist():
+    # The markers the activation-kernel directive emits, for every variant.
     pxd = PXD.read_text(encoding="utf-8").splitlines()
     named = set()
-    # markers written in the .rst sources ...
-    for page in rst_sources():
-        named |= set(re.findall(r":(?:start-after|end-before): (# </?\w+>)",
-                                page.read_text(encoding="utf-8")))
-    # ... and those the activation-kernel directive emits, for every variant
     for name, params in activation_pages.variants():
         act = nl.activations.get(name, **params)
         for marker in activation_pages.kernel_markers(act.kernel):
@@ -85,6 +105,70 @@ def test_every_literalinclude_marker_exists():
     assert named, "no marker found at all"
     missing = sorted(m for m in named if m not in pxd)
     assert not missing, f"markers named in the docs but not in activation.pxd: {missing}"
+
+
+def literalincludes():
+    """(page, included file, {option: value}) for every literalinclude in the sources."""
+    found = []
+    for page in rst_sources():
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            m = re.match(r"^(\s*)\.\. literalinclude:: (\S+)\s*$", line)
+            if not m:
+                continue
+            options = {}
+            for option in lines[i + 1:]:
+                o = re.match(r"^\s+:([\w-]+):\s*(.*)$", option)
+                if not o:
+                    break
+                options[o.group(1)] = o.group(2).strip()
+            path = m.group(2)
+            # Sphinx: "/" is the source directory (docs/), otherwise relative to the page.
+            target = DOCS / path[1:] if path.startswith("/") else page.parent / path
+            found.append((page.relative_to(ROOT), target.resolve(), options))
+    return found
+
+
+def _pyobject_exists(source: str, dotted: str) -> bool:
+    import ast
+
+    body = ast.parse(source).body
+    for part in dotted.split("."):
+        match = [n for n in body if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name == part]
+        if not match:
+            return False
+        body = match[0].body
+    return True
+
+
+def test_every_literalinclude_in_the_sources_resolves():
+    includes = literalincludes()
+    assert len(includes) >= 4, "the losses and back-propagation chapters include kernel code"
+    problems = []
+    for page, target, options in includes:
+        if not target.is_file():
+            problems.append(f"{page}: {target} does not exist")
+            continue
+        text = target.read_text(encoding="utf-8")
+        lines = [line.strip() for line in text.splitlines()]
+        after, before = options.get("start-after"), options.get("end-before")
+        for marker in filter(None, (after, before)):
+            if lines.count(marker) != 1:
+                problems.append(f"{page}: {marker!r} is on {lines.count(marker)} lines of "
+                                f"{target.name}, not exactly one")
+        if after and before and after in lines and before in lines:
+            if lines.index(after) >= lines.index(before):
+                problems.append(f"{page}: {after!r} does not come before {before!r}")
+        if "pyobject" in options and not _pyobject_exists(text, options["pyobject"]):
+            problems.append(f"{page}: no {options['pyobject']} in {target.name}")
+    assert not problems, "\n".join(problems)
+
+
+def test_fused_kernel_markers_surround_the_code_they_name():
+    # The loss chapter explains these three functions; the markers must stay around them.
+    blocks = activation_pages.kernel_blocks(ROOT / "neuronlab" / "_kernels" / "_losses.pyx")
+    for name in ("sce_loss", "sce_gradient", "sce_block"):
+        assert f"_{name}(" in blocks[name].split("\n", 1)[0], f"block {name} moved"
 
 
 def test_kernel_markers_follow_calls():
@@ -186,12 +270,150 @@ def test_course_formulas_called_wrong_are_wrong():
         assert abs(gap) > 1e-3, f"{name}: the course formula agrees at {point}"
 
 
+def _chapter_identities():
+    """The derivations of the neuron, softmax, losses and back-propagation chapters."""
+    sp = pytest.importorskip("sympy")
+    K = 3
+    z = sp.symbols("z0:3", real=True)
+    r = sp.symbols("r0:3", real=True)
+    T = sp.Symbol("T", positive=True)
+    e = sp.exp
+    S = sum(e(zk) for zk in z)
+    y = [e(zk) / S for zk in z]
+    yT = [e(zk / T) / sum(e(zj / T) for zj in z) for zk in z]
+    delta = lambda i, j: 1 if i == j else 0  # noqa: E731
+    true = {}
+    # Softmax: both cases of the Jacobian, the Kronecker form, with and without T.
+    for i in range(K):
+        for j in range(K):
+            case = y[i] * (1 - y[i]) if i == j else -y[i] * y[j]
+            true[f"softmax: case d y{i} / d z{j}"] = (sp.diff(y[i], z[j]), case)
+            true[f"softmax T: d y{i} / d z{j}"] = (sp.diff(yT[i], z[j]),
+                                                  yT[i] * (delta(i, j) - yT[j]) / T)
+            true[f"log-softmax: d l{i} / d z{j}"] = (sp.diff(sp.log(y[i]), z[j]),
+                                                    delta(i, j) - y[j])
+    true["softmax: rows of J sum to 0"] = (sum(sp.diff(y[0], zj) for zj in z), 0)
+    true["softmax: shift invariance"] = (y[0], y[0].subs({zk: zk + r[0] for zk in z}))
+    true["two-class softmax = sigmoid of the difference"] = (
+        e(z[0]) / (e(z[0]) + e(z[1])), 1 / (1 + e(-(z[0] - z[1]))))
+    # Softmax cross-entropy: the chain rule through the Jacobian, then y - r.
+    J = -sum(rk * sp.log(yk) for rk, yk in zip(r, y, strict=True))
+    for i in range(K):
+        chain = -sum(r[k] / y[k] * y[k] * (delta(k, i) - y[i]) for k in range(K))
+        true[f"sce: chain rule, i = {i}"] = (sp.diff(J, z[i]), chain)
+        true[f"sce: y_i sum r - r_i, i = {i}"] = (sp.diff(J, z[i]), y[i] * sum(r) - r[i])
+        true[f"sce: y - r with sum r = 1, i = {i}"] = (
+            sp.diff(J, z[i]).subs(r[2], 1 - r[0] - r[1]), (y[i] - r[i]).subs(r[2], 1 - r[0] - r[1]))
+    true["sce: log-sum-exp form"] = (
+        -sp.log(y[0]), sp.log(sum(e(zk - z[1]) for zk in z)) + (z[1] - z[0]))
+    # Binary cross-entropy, on probabilities and from the logit.
+    p, t, x = sp.symbols("p t x", real=True)
+    bce = -(t * sp.log(p) + (1 - t) * sp.log(1 - p))
+    sigma = 1 / (1 + e(-x))
+    true["bce: dJ/dy"] = (sp.diff(bce, p), (p - t) / (p * (1 - p)))
+    true["bce: dJ/dz = sigma - r"] = (sp.diff(bce.subs(p, sigma), x), sigma - t)
+    true["bce: logit form"] = (bce.subs(p, sigma), sp.log(1 + e(x)) - t * x)
+    true["squared error: dJ/dy"] = (sp.diff((t - p) ** 2 / 2, p), p - t)
+    true["mse: dJ/dy"] = (sp.diff(((p - t) ** 2 + (z[0] - r[0]) ** 2) / 2, p), (p - t) * 2 / 2)
+    true["squared error: Gaussian NLL"] = (
+        -sp.log(e(-(t - p) ** 2 / 2) / sp.sqrt(2 * sp.pi)), (t - p) ** 2 / 2 + sp.log(2 * sp.pi) / 2)
+    # Back-propagation through a 2-2-1 network of sigmoids: delta rule vs the chain rule.
+    w = sp.Matrix(2, 2, sp.symbols("w11 w12 w21 w22", real=True))
+    v = sp.Matrix(1, 2, sp.symbols("v1 v2", real=True))
+    b1, b2 = sp.Matrix(sp.symbols("b1_1 b1_2", real=True)), sp.Symbol("b2", real=True)
+    xin = sp.Matrix(sp.symbols("x1 x2", real=True))
+    sig = lambda u: 1 / (1 + e(-u))  # noqa: E731
+    z1 = w * xin + b1
+    a1 = z1.applyfunc(sig)
+    z2 = (v * a1)[0] + b2
+    a2 = sig(z2)
+    loss = (a2 - t) ** 2 / 2
+    delta2 = (a2 - t) * a2 * (1 - a2)
+    delta1 = (v.T * delta2).multiply_elementwise(a1.applyfunc(lambda a: a * (1 - a)))
+    for j in range(2):
+        for i in range(2):
+            true[f"backprop: dJ/dW1[{j},{i}] = delta1_j x_i"] = (
+                sp.diff(loss, w[j, i]), delta1[j] * xin[i])
+        true[f"backprop: dJ/dW2[{j}] = delta2 a1_j"] = (sp.diff(loss, v[j]), delta2 * a1[j])
+        true[f"backprop: dJ/db1[{j}] = delta1_j"] = (sp.diff(loss, b1[j]), delta1[j])
+    # Two linear layers are one: W2 (W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2).
+    W1 = sp.Matrix(3, 2, sp.symbols("p0:6", real=True))
+    W2 = sp.Matrix(2, 3, sp.symbols("q0:6", real=True))
+    c1, c2 = sp.Matrix(sp.symbols("c0:3", real=True)), sp.Matrix(sp.symbols("d0:2", real=True))
+    stacked, single = W2 * (W1 * xin + c1) + c2, (W2 * W1) * xin + (W2 * c1 + c2)
+    for k in range(2):
+        true[f"linear layers collapse, row {k}"] = (stacked[k], single[k])
+    # XOR: (w2 + b) + (w1 + b) - (w1 + w2 + b) - b vanishes identically, yet the four
+    # inequalities make it >= 0 + 0 + (> 0) + (> 0) > 0.
+    w1, w2, bb = sp.symbols("w1 w2 b", real=True)
+    true["xor: the certificate"] = ((w2 + bb) + (w1 + bb) - (w1 + w2 + bb) - bb, 0)
+    # He initialization: E[relu(z)^2] = Var(z) / 2 for z ~ N(0, s^2); U(-l, l) has var l^2/3.
+    s_, l_, u = sp.Symbol("s", positive=True), sp.Symbol("l", positive=True), sp.Symbol("u")
+    gauss = e(-u ** 2 / (2 * s_ ** 2)) / (s_ * sp.sqrt(2 * sp.pi))
+    true["he: relu halves the second moment"] = (sp.integrate(u ** 2 * gauss, (u, 0, sp.oo)),
+                                                s_ ** 2 / 2)
+    true["uniform variance l^2 / 3"] = (sp.integrate(u ** 2 / (2 * l_), (u, -l_, l_)), l_ ** 2 / 3)
+    # Soft-argmax: d f_x / d a_kl = s_kl (x_l - f_x) / T on a 2 x 2 map.
+    a = sp.symbols("a0:4", real=True)
+    xs = [-1, 1, -1, 1]  # x_j of the pixels (0,0), (0,1), (1,0), (1,1)
+    Z = sum(e(ak / T) for ak in a)
+    smap = [e(ak / T) / Z for ak in a]
+    fx = sum(sk * xk for sk, xk in zip(smap, xs, strict=True))
+    for k in range(4):
+        true[f"soft-argmax: d f_x / d a{k}"] = (sp.diff(fx, a[k]), smap[k] * (xs[k] - fx) / T)
+    wrong = {  # the course's softmax cases split by value (z_i = z_j) instead of index
+        "softmax by value: i != j with z_i = z_j": (
+            sp.diff(y[0], z[1]).subs({z[0]: 1, z[1]: 1, z[2]: 0}),
+            (y[0] * (1 - y[0])).subs({z[0]: 1, z[1]: 1, z[2]: 0})),
+    }
+    return sp, true, wrong
+
+
+def test_chapter_derivations_hold_in_sympy():
+    sp, true, _ = _chapter_identities()
+    failed = []
+    for name, (lhs, rhs) in true.items():
+        diff = sp.simplify(sp.sympify(lhs - rhs).rewrite(sp.exp))
+        if diff != 0 and not _is_zero(sp, diff):
+            failed.append(name)
+    assert not failed, f"steps in the chapters that SymPy does not confirm: {failed}"
+
+
+def test_chapter_course_mistakes_are_wrong():
+    _, _, wrong = _chapter_identities()
+    for name, (lhs, rhs) in wrong.items():
+        assert abs(float(lhs - rhs)) > 1e-3, f"{name}: the course formula holds after all"
+
+
+def test_worked_network_tables_match_plain_numpy():
+    # The numbers in the hand-worked tables of backprop.rst, from the formulas alone.
+    sigmoid = lambda u: 1 / (1 + np.exp(-u))  # noqa: E731
+    x, r = np.array([1.0, 2.0]), 1.0
+    W1, b1 = np.array([[0.1, -0.2], [0.4, 0.3]]), np.array([0.0, -0.1])
+    W2, b2 = np.array([[0.5, -0.6]]), np.array([0.2])
+    a1 = sigmoid(W1 @ x + b1)
+    a2 = sigmoid(W2 @ a1 + b2)
+    d2 = (a2 - r) * a2 * (1 - a2)
+    d1 = (W2.T @ d2) * a1 * (1 - a1)
+    numbers = [*a1, *(W2 @ a1 + b2), *a2, *(0.5 * (a2 - r) ** 2), *d2, *(W2.T @ d2),
+               *(a1 * (1 - a1)), *d1, *np.outer(d2, a1).ravel(), *np.outer(d1, x).ravel()]
+    page = (DOCS / "backprop.rst").read_text(encoding="utf-8")
+    shown = {f"{v:.6f}".rstrip("0") for v in numbers}
+    missing = [v for v in shown if v not in page]
+    assert not missing, f"numbers of the worked example missing from backprop.rst: {missing}"
+
+
 # ----------------------------------------------------------------------------------------
 # The built site
 # ----------------------------------------------------------------------------------------
-needs_build = pytest.mark.skipif(
-    not (HTML / "index.html").exists(),
-    reason="docs/_build/html does not exist: run `make docs` to build the textbook")
+# These read the built site, so `make docs` runs them right after building it; the plain
+# test run leaves them out (-m "not built_docs" in pyproject.toml): a site left over from an
+# older build would otherwise be tested against newer sources.
+def needs_build(test):
+    test = pytest.mark.skipif(
+        not (HTML / "index.html").exists(),
+        reason="docs/_build/html does not exist: run `make docs` to build the textbook")(test)
+    return pytest.mark.built_docs(test)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_browser = pytest.mark.skipif(
     CHROMIUM is None,
@@ -204,18 +426,42 @@ def built_pages():
 
 @needs_build
 def test_built_site_has_every_page():
-    for name in nl.activations.available():
+    for name in activation_pages.elementwise_names():
         assert (HTML / "activations" / f"{name}.html").exists()
-    for page in ("index", "api", "glossary", "search", "activations/index"):
+    for page in ("index", "api", "glossary", "search", "activations/index", "neuron", "softmax",
+                 "losses", "backprop", "practice", "bibliography"):
         assert (HTML / f"{page}.html").exists()
 
 
+PUBLIC_MODULES = ["activations", "softmax", "losses", "perceptron", "layers", "init", "optim",
+                  "datasets", "gradcheck"]
+
+
 @needs_build
-def test_api_reference_documents_every_public_name():
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_api_reference_documents_every_public_name(module):
+    import importlib
+
+    names = importlib.import_module(f"neuronlab.{module}").__all__
+    assert names, f"neuronlab.{module} has an empty __all__"
     page = (HTML / "api.html").read_text(encoding="utf-8")
-    missing = [name for name in nl.activations.__all__
-               if f'id="neuronlab.activations.{name}"' not in page]
-    assert not missing, f"public names missing from the API reference: {missing}"
+    missing = [name for name in names if f'id="neuronlab.{module}.{name}"' not in page]
+    assert not missing, f"public names of neuronlab.{module} missing from the API reference: {missing}"
+
+
+@needs_build
+def test_every_citation_is_cited_and_resolves():
+    bib = (DOCS / "bibliography.rst").read_text(encoding="utf-8")
+    keys = re.findall(r"^\.\. \[(\w+)\]", bib, re.MULTILINE)
+    assert len(keys) >= 13
+    cited = set()
+    for page in rst_sources():
+        cited |= set(re.findall(r"\[(\w+)\]_", page.read_text(encoding="utf-8")))
+    assert set(keys) <= cited, f"papers in the bibliography cited nowhere: {set(keys) - cited}"
+    assert cited <= set(keys), f"citations with no entry: {cited - set(keys)}"
+    html = (HTML / "bibliography.html").read_text(encoding="utf-8")
+    for key in keys:
+        assert f'id="{key.lower()}"' in html, f"{key} has no anchor on the bibliography page"
 
 
 # <script src="https://..."> or <link href="//cdn..."> would need the network.
@@ -249,7 +495,7 @@ def test_overview_table_and_figures_are_generated():
     table = re.search(r"<table[^>]*activation-table.*?</table>", page, re.DOTALL).group(0)
     rows = re.findall(r"<tr", table)
     assert len(rows) == 1 + len(activation_pages.variants())
-    for name in nl.activations.available():
+    for name in activation_pages.elementwise_names():
         sub = (HTML / "activations" / f"{name}.html").read_text(encoding="utf-8")
         assert re.search(r"<img[^>]+\.svg", sub), f"{name} page has no figure"
         kernel = nl.activations.get(name).kernel
@@ -274,7 +520,7 @@ def dump_dom(url: str) -> str:
 @needs_build
 @needs_browser
 @pytest.mark.parametrize("page", ["activations/sigmoid.html", "activations/gelu.html",
-                                  "activations/index.html"])
+                                  "activations/index.html", "losses.html"])
 def test_formulas_are_rendered_by_mathjax_offline(page):
     raw = (HTML / page).read_text(encoding="utf-8")
     n_math = len(re.findall(r"class=\"math notranslate nohighlight\"", raw))

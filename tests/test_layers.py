@@ -20,7 +20,7 @@ def assert_all_pass(results):
 @pytest.mark.parametrize("name", nl.activations.available())
 def test_forward_is_f_of_a_prev_WT_plus_b(name):
     layer = nl.Layer(4, 3, name, seed=1)
-    layer.b[:] = [0.1, -0.2, 0.3]
+    layer.b[:] = np.linspace(-0.2, 0.3, layer.b.size)  # maxout has 2 pieces (b entries) per unit
     a_prev = batch()
     z = a_prev @ layer.W.T + layer.b
     a = layer.forward(a_prev, training=False)
@@ -28,10 +28,19 @@ def test_forward_is_f_of_a_prev_WT_plus_b(name):
     assert a.shape == (5, 3)
 
 
+def test_maxout_layer_has_k_pieces_per_unit():
+    layer = nl.Layer(4, 3, "maxout", pieces=3, seed=0)
+    assert layer.W.shape == (9, 4) and layer.b.shape == (9,)
+    a_prev = batch()
+    z = a_prev @ layer.W.T + layer.b
+    np.testing.assert_array_equal(layer.forward(a_prev), z.reshape(5, 3, 3).max(axis=2))
+    assert_all_pass(check_layer(layer, a_prev))
+
+
 @pytest.mark.parametrize("name", TRAINABLE)
 def test_gradients_of_every_activation(name):
     layer = nl.Layer(4, 3, name, seed=2)
-    layer.b[:] = [0.1, -0.2, 0.3]
+    layer.b[:] = np.linspace(-0.2, 0.3, layer.b.size)
     assert_all_pass(check_layer(layer, batch(6, 4, seed=3)))
 
 

@@ -4,7 +4,6 @@ import pytest
 
 import neuronlab as nl
 
-
 ELEMENTWISE = [n for n in nl.activations.available() if nl.activations.get(n).elementwise]
 
 

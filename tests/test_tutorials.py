@@ -192,6 +192,9 @@ def test_12_softmax_cross_entropy_gradient_is_y_minus_r(results):
 HTML = ROOT / "docs" / "_build" / "html"
 
 
+# Reads the built site: `make docs` runs it after the build (marker built_docs, left out of
+# the plain test run, as in test_docs.py).
+@pytest.mark.built_docs
 @pytest.mark.skipif(not (HTML / "index.html").exists(),
                     reason="docs/_build/html does not exist: run `make docs`")
 def test_gallery_in_built_site():

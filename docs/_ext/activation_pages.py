@@ -63,10 +63,21 @@ def call_code(name: str, params: dict) -> str:
     return f"nl.activations.get({name!r}{args})"
 
 
+def elementwise_names() -> list[str]:
+    """The registered activations that have a page of their own in activations/."""
+    return [n for n in nl.activations.available() if nl.activations.get(n).elementwise]
+
+
+def vector_names() -> list[str]:
+    """Softmax, log-softmax, maxout: each entry depends on several inputs, so they are
+    explained in the softmax chapter (a section labelled ``activation-NAME``)."""
+    return [n for n in nl.activations.available() if not nl.activations.get(n).elementwise]
+
+
 def variants() -> list[tuple[str, dict]]:
-    """Every registered name with default parameters, plus GELU's two approximations."""
+    """Every elementwise activation with default parameters, plus GELU's two approximations."""
     out = []
-    for name in nl.activations.available():
+    for name in elementwise_names():
         out.append((name, {}))
         if name == "gelu":
             out += [(name, {"approximate": "tanh"}), (name, {"approximate": "sigmoid"})]

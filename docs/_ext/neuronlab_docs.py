@@ -108,6 +108,29 @@ class _ActivationDirective(_RstDirective):
             raise self.error(f"{name}: bad :params: ({exc})") from None
 
 
+class LossFacts(_RstDirective):
+    """The per-sample loss and its gradient, read from a loss class of neuronlab.losses."""
+
+    required_arguments = 1
+    option_spec: ClassVar[dict] = {"params": directives.unchanged}
+
+    def run(self):
+        name = self.arguments[0]
+        if name not in nl.losses.available():
+            raise self.error(f"{name!r} is not a registered loss")
+        params = parse_params(self.options.get("params"))
+        try:
+            loss = nl.losses.get(name, **params)
+        except (TypeError, ValueError) as exc:
+            raise self.error(f"{name}: bad :params: ({exc})") from None
+        args = "".join(f", {k}={v!r}" for k, v in params.items())
+        lines = [".. admonition:: " + f"nl.losses.get({name!r}{args})",
+                 "   :class: loss-facts", "",
+                 "   .. math::", "", f"      {loss.formula}", "",
+                 "   .. math::", "", f"      {loss.gradient_formula}", ""]
+        return self.parse_rst(lines)
+
+
 class ActivationFacts(_ActivationDirective):
     """Definition, properties and a figure of f and f' for one activation."""
 
@@ -222,11 +245,34 @@ def escape_absolute_values(app, what, name, obj, options, lines):
             lines[i] = _ABS.sub(r"\\|\1\\|", line)
 
 
+def qualify_example_names(app, what, name, obj, options, lines):
+    """Run each docstring example with the names of its own module.
+
+    The examples are written to run inside their module (``get(...)`` in
+    neuronlab.losses is ``losses.get``); the textbook's doctests share one namespace,
+    where a bare ``get`` would be ambiguous. In the example lines of a docstring of
+    ``neuronlab.M``, a bare call of a public name of M becomes ``nl.M.name(``.
+    """
+    parts = name.split(".")
+    if len(parts) < 2 or parts[0] != "neuronlab":
+        return
+    module = getattr(nl, parts[1], None)
+    public = getattr(module, "__all__", None)
+    if not public or parts[1] == "activations":  # the setup imports activations' names
+        return
+    bare = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, public)) + r")\(")
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith((">>>", "...")):
+            lines[i] = bare.sub(rf"nl.{parts[1]}.\1(", line)
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", escape_absolute_values)
+    app.connect("autodoc-process-docstring", qualify_example_names)
     app.add_directive("activation-table", ActivationTable)
     app.add_directive("activation-facts", ActivationFacts)
     app.add_directive("activation-kernel", ActivationKernel)
+    app.add_directive("loss-facts", LossFacts)
     app.add_transform(LiftKernelSections)
     app.add_css_file("neuronlab.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -30,6 +30,7 @@ cpdef enum PointwiseLoss:
 # label c) or a given row; eps = 0 without label smoothing. With m = max z, s = sum e^{z_j - m}
 # and R' = sum r': loss = -sum_j r'_j log softmax_j = R' log s + sum_j r'_j (m - z_j).
 
+# <sce_loss>
 cdef inline double _sce_loss(const floating* z, Py_ssize_t c, const floating* r, Py_ssize_t n,
                              floating m, double s, floating eps) noexcept nogil:
     cdef double loss
@@ -40,8 +41,10 @@ cdef inline double _sce_loss(const floating* z, Py_ssize_t c, const floating* r,
     if eps != 0:
         loss += eps * (m - row_sum(z, n) / n)
     return loss
+# </sce_loss>
 
 
+# <sce_gradient>
 cdef inline void _sce_gradient(floating* g, Py_ssize_t c, const floating* r, Py_ssize_t n,
                                double s, floating eps, floating scale) noexcept nogil:
     # g holds e^{z_j - m} on entry and (softmax(z) R' - r') * scale on exit: for one-hot r,
@@ -57,8 +60,10 @@ cdef inline void _sce_gradient(floating* g, Py_ssize_t c, const floating* r, Py_
         p = <floating>(((1 - eps) * row_sum(r, n) + eps) * scale / s)
         for j in range(n):
             g[j] = g[j] * p - ((1 - eps) * r[j] * scale + q)
+# </sce_gradient>
 
 
+# <sce_block>
 cdef double _sce_block(const floating* z, const Py_ssize_t* labels, const floating* r,
                        floating* g, floating* losses, Py_ssize_t rows, Py_ssize_t n,
                        floating eps, floating scale) noexcept nogil:
@@ -91,6 +96,7 @@ cdef double _sce_block(const floating* z, const Py_ssize_t* labels, const floati
         total += loss
     return total
 
+# </sce_block>
 
 def softmax_cross_entropy(const floating[:, ::1] z, const Py_ssize_t[::1] labels,
                           const floating[:, ::1] r, floating[:, ::1] grad, floating[::1] rows,

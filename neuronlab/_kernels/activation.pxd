@@ -82,8 +82,10 @@ cdef inline floating hard_sigmoid_f(floating x, floating slope) noexcept nogil:
     return 0 if t < 0 else (1 if t > 1 else t)
 
 cdef inline floating hard_sigmoid_df(floating x, floating slope) noexcept nogil:
-    cdef floating t = slope * x + <floating>0.5
-    return x if _isnan(x) else (slope if 0 < t < 1 else 0)
+    # Inside iff |slope x| < 1/2: symmetric in x, so the kinks at +-1/(2 slope) get the same
+    # (outer) value. Testing 0 < slope x + 1/2 < 1 instead depends on whether the compiler
+    # fuses the multiply-add: with FMA, slope = 1/6 gave f'(-3) = 1/6 but f'(3) = 0.
+    return x if _isnan(x) else (slope if _fabs(slope * x) < <floating>0.5 else 0)
 
 cdef inline floating hard_sigmoid_d2f(floating x, floating slope) noexcept nogil:
     return x if _isnan(x) else 0
