@@ -54,7 +54,7 @@ bench: build
 	$(PY) benchmarks/run.py
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check neuronlab tests benchmarks setup.py
+	$(PY) -m ruff check neuronlab tests benchmarks tutorials setup.py
 
 # The textbook. html and doctest share one doctree cache, so the sources are read once;
 # -W turns every warning into an error. The browser test needs chromium: installed with
@@ -79,10 +79,11 @@ docs: build $(VENV)/.docs-installed
 	  else echo "docs: chromium missing and not root; the browser test will be skipped"; fi; }
 	@# From scratch every time: the pages are generated from neuronlab's code and kernels,
 	@# which Sphinx's incremental rebuild does not track (a cached figure would go stale).
-	rm -rf $(DOCS_BUILD)/doctrees $(DOCS_BUILD)/plot_directive
+	@# sphinx-gallery reruns a tutorial only when its own source changed: start it afresh too.
+	rm -rf $(DOCS_BUILD)/doctrees $(DOCS_BUILD)/plot_directive docs/auto_tutorials
 	$(SPHINX) -b html docs $(DOCS_BUILD)/html
 	$(SPHINX) -b doctest docs $(DOCS_BUILD)/doctest
-	$(PY) -m pytest tests/test_docs.py -q -m built_docs
+	$(PY) -m pytest tests/test_docs.py tests/test_tutorials.py -q -m built_docs
 
 clean:
 	rm -rf build docs/_build $(VENV) neuronlab/_kernels/*.so neuronlab/_kernels/*.c neuronlab/_kernels/_elementwise.pyx

@@ -24,6 +24,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx-mathjax-offline",  # its package directory has hyphens; copies MathJax 3 into _static
     "matplotlib.sphinxext.plot_directive",
+    "sphinx_gallery.gen_gallery",
     "neuronlab_docs",
 ]
 
@@ -71,3 +72,20 @@ import numpy as np
 import neuronlab as nl
 from neuronlab.activations import *
 """
+
+# -- tutorials: tutorials/*.py run at build time and become a gallery ------------------
+# The scripts also save their figures to $NEURONLAB_FIGURES; during the build those
+# copies go to the build directory (the gallery shows the figures it captures itself).
+os.environ.setdefault("NEURONLAB_FIGURES", os.path.join(HERE, "_build", "tutorial-figures"))
+os.makedirs(os.environ["NEURONLAB_FIGURES"], exist_ok=True)
+sphinx_gallery_conf = {
+    "examples_dirs": "../tutorials",
+    "gallery_dirs": "auto_tutorials",
+    "filename_pattern": r"/\d\d_",       # run every numbered script, not just plot_*
+    "image_scrapers": ("matplotlib",),
+    "within_subsection_order": "FileNameSortKey",
+    "abort_on_example_error": True,
+    "download_all_examples": False,
+    # The computation-times page loads DataTables from a CDN: the site must work offline.
+    "write_computation_times": False,
+}
