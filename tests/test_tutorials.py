@@ -50,8 +50,8 @@ def results(tmp_path_factory):
 def test_every_tutorial_has_a_test():
     tested = {"01_perceptron_logic.py", "02_activation_zoo.py", "03_xor_two_layers.py",
               "04_vanishing_gradients.py", "05_dying_relu.py", "06_prelu_slopes.py", "07_rrelu.py",
-              "08_softmax_temperature.py", "09_soft_argmax.py", "11_gradient_checking.py",
-              "12_softmax_cross_entropy.py"}
+              "08_softmax_temperature.py", "09_soft_argmax.py", "10_digits.py",
+              "11_gradient_checking.py", "12_softmax_cross_entropy.py"}
     assert set(SCRIPTS) == tested
 
 
@@ -171,6 +171,20 @@ def test_09_soft_argmax_localises_the_blob(results):
     assert r["error_trained_px"] < r["error_at_init_px"] / 5
     assert r["error_trained_px"] < r["error_hard_argmax_px"]
     assert r["loss_last"] < r["loss_first"] / 10
+
+
+def test_10_digits_network_generalises(results):
+    r, figures = results("10_digits.py")
+    assert r["test_accuracy"] >= 0.96
+    assert r["n_test"] == 360                               # 20% of the 1797 images, rounded up
+    assert r["n_misclassified"] == round((1 - r["test_accuracy"]) * r["n_test"])
+    assert r["epochs"] == 30 and len(r["per_class_accuracy"]) == 10
+    assert min(r["per_class_accuracy"]) >= 0.85             # no digit left behind
+    # The training loss falls far below the test loss: the network fits its own images
+    # more closely than unseen ones.
+    assert r["final_train_loss"] < r["final_val_loss"] / 5
+    assert figures == ["10_digits_confusion.png", "10_digits_learning_curves.png",
+                       "10_digits_misclassified.png"]
 
 
 def test_11_gradient_check_catches_the_wrong_derivative(results):
