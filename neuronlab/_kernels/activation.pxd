@@ -290,34 +290,33 @@ cdef inline floating gelu_tanh_d2f(floating x) noexcept nogil:
 # q = e^-|x| <= 1 so that nothing overflows:
 #     x >= 0:  g = (1 + 2q) / D,       D = 1 + 2q + 2q^2
 #     x <  0:  g = q (q + 2) / D,      D = q^2 + 2q + 2
-# and sigma(x) (1 - g^2) = 4 w (1 + q) / D^2 with w = q^2 (x >= 0) or w = q (x < 0).
-cdef inline floating mish_f(floating x) noexcept nogil:
-    cdef floating q = _exp(-_fabs(x))
+# and g' = sigma(x) (1 - g^2) = 4 w (1 + q) / D^2 with w = q^2 (x >= 0) or w = q (x < 0).
+cdef inline floating _mish_g(floating x, floating q, floating* dg) noexcept nogil:
+    """g = tanh(softplus(x)) from q = exp(-|x|); its derivative g' goes to dg[0]."""
     cdef floating D = (<floating>1 + <floating>2 * q + <floating>2 * q * q if x >= 0
                        else q * q + <floating>2 * q + <floating>2)
-    cdef floating g = (<floating>1 + <floating>2 * q) / D if x >= 0 else q * (q + <floating>2) / D
+    cdef floating w = q * q if x >= 0 else q
+    dg[0] = <floating>4 * w * (<floating>1 + q) / (D * D)
+    return (<floating>1 + <floating>2 * q) / D if x >= 0 else q * (q + <floating>2) / D
+
+cdef inline floating mish_f(floating x) noexcept nogil:
+    cdef floating dg
+    cdef floating g = _mish_g(x, _exp(-_fabs(x)), &dg)
     return 0 if x == -INFINITY else x * g
 
 cdef inline floating mish_df(floating x) noexcept nogil:
-    # f' = g + x g', g' = sigma(x) (1 - g^2) (the chain rule through tanh and softplus);
-    # x (4 w (1 + q) / D^2) is grouped so that x = 1e308 meets 0 and not inf * 0.
-    cdef floating q = _exp(-_fabs(x))
-    cdef floating D = (<floating>1 + <floating>2 * q + <floating>2 * q * q if x >= 0
-                       else q * q + <floating>2 * q + <floating>2)
-    cdef floating g = (<floating>1 + <floating>2 * q) / D if x >= 0 else q * (q + <floating>2) / D
-    cdef floating w = q * q if x >= 0 else q
-    return (1 if x > 0 else 0) if _isinf(x) else g + x * (<floating>4 * w * (<floating>1 + q) / (D * D))
+    # f' = g + x g' (the chain rule through tanh and softplus); x = 1e308 meets g' = 0,
+    # not inf * 0, because x multiplies g' last.
+    cdef floating dg
+    cdef floating g = _mish_g(x, _exp(-_fabs(x)), &dg)
+    return (1 if x > 0 else 0) if _isinf(x) else g + x * dg
 
 cdef inline floating mish_d2f(floating x) noexcept nogil:
-    # f'' = 2h + (x h)(1 - sigma - 2 sigma g) with h = g' = sigma (1 - g^2); grouping
-    # x h keeps x = 1e308 from meeting h = 0 as inf * 0.
+    # f'' = 2 g' + x g'' with g'' = g' (1 - sigma - 2 sigma g); grouping x g' keeps
+    # x = 1e308 from meeting g' = 0 as inf * 0.
     cdef floating q = _exp(-_fabs(x))
-    cdef floating D = (<floating>1 + <floating>2 * q + <floating>2 * q * q if x >= 0
-                       else q * q + <floating>2 * q + <floating>2)
-    cdef floating g = (<floating>1 + <floating>2 * q) / D if x >= 0 else q * (q + <floating>2) / D
-    cdef floating w = q * q if x >= 0 else q
-    cdef floating h = <floating>4 * w * (<floating>1 + q) / (D * D)
+    cdef floating dg
+    cdef floating g = _mish_g(x, q, &dg)
     cdef floating sigma = <floating>1 / (<floating>1 + q) if x >= 0 else q / (<floating>1 + q)
-    cdef floating one_minus_sigma = q / (<floating>1 + q) if x >= 0 else <floating>1 / (<floating>1 + q)
-    return 0 if _isinf(x) else <floating>2 * h + (x * h) * (one_minus_sigma - <floating>2 * sigma * g)
+    return 0 if _isinf(x) else <floating>2 * dg + (x * dg) * (<floating>1 - sigma - <floating>2 * sigma * g)
 # </mish>
