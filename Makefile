@@ -49,9 +49,21 @@ test-debug: $(VENV)/.installed
 	$(PY) -m pytest tests/test_activations.py tests/test_bad_input.py tests/test_softmax.py tests/test_losses.py -q; \
 	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
 
-bench: build
-	$(PIP) install -q -e ".[bench]" --no-build-isolation
-	$(PY) benchmarks/run.py
+# The bench extras (read from neuronlab's installed metadata, so that neuronlab itself is
+# not reinstalled, which would rebuild the kernels), then the optional peers: the benchmark
+# runs without PyTorch or scikit-learn and says what it left out.
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -c 'from importlib.metadata import requires; \
+	  print("\n".join(r.split(";")[0] for r in requires("neuronlab") if "extra == \"bench\"" in r))' \
+	  > $(VENV)/bench-requirements.txt
+	$(PIP) install -q -r $(VENV)/bench-requirements.txt
+	$(PIP) install -q torch==2.13.0 || echo "make bench: PyTorch not installed; timing without it"
+	$(PIP) install -q scikit-learn || echo "make bench: scikit-learn not installed; timing without it"
+	touch $@
+
+# BENCH_ARGS: e.g. `make bench BENCH_ARGS="activations --quick"`
+bench: build $(VENV)/.bench-installed
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check neuronlab tests benchmarks tutorials setup.py
