@@ -53,9 +53,7 @@ test-debug: $(VENV)/.installed
 # not reinstalled, which would rebuild the kernels), then the optional peers: the benchmark
 # runs without PyTorch or scikit-learn and says what it left out.
 $(VENV)/.bench-installed: $(VENV)/.installed
-	$(PY) -c 'from importlib.metadata import requires; \
-	  print("\n".join(r.split(";")[0] for r in requires("neuronlab") if "extra == \"bench\"" in r))' \
-	  > $(VENV)/bench-requirements.txt
+	$(PY) docs/extra_requirements.py bench > $(VENV)/bench-requirements.txt
 	$(PIP) install -q -r $(VENV)/bench-requirements.txt
 	$(PIP) install -q torch==2.13.0 || echo "make bench: PyTorch not installed; timing without it"
 	$(PIP) install -q scikit-learn || echo "make bench: scikit-learn not installed; timing without it"
