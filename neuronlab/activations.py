@@ -210,7 +210,7 @@ class Activation:
         return finish_out(buf, result)
 
     def _has_bias_kernel(self, training: bool) -> bool:
-        return True
+        return self.elementwise  # softmax, log-softmax and maxout have no fused kernel
 
     def sympy_expr(self, substitute: bool = True):
         """f(x) as a SymPy expression in the symbol ``x`` (SymPy must be installed).
