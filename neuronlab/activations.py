@@ -619,6 +619,8 @@ def _columns(op, x, alpha, dy, out, shape=None):
     elif op == "backward":
         _elementwise.leaky_relu_backward_columns(x2, a, arrays["dy"].reshape(-1, k),
                                                  buf.reshape(-1, k), n_threads=n)
+    elif op == "second_derivative":  # f'' = 0 (NaN for NaN) whatever the slope
+        _elementwise.leaky_relu_second_derivative(x2.reshape(-1), buf.reshape(-1), 0.0, n_threads=n)
     else:
         raise NotImplementedError(f"{op} with one slope per unit")
     return finish_out(buf, result)
