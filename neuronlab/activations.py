@@ -235,8 +235,9 @@ class Activation:
 
     # -- plumbing ------------------------------------------------------------------
     def _run(self, op: str, x: Any, dy: Any = None, *, out: np.ndarray | None, first: str = "x"):
-        scalar = np.ndim(x) == 0 and not isinstance(x, np.ndarray)
-        x = as_float_array(x, first)
+        given_array = isinstance(x, np.ndarray)
+        x = as_float_array(x, first)  # first: its message names the argument (np.ndim would not)
+        scalar = x.ndim == 0 and not given_array
         arrays = {first: x}
         if dy is not None:
             dy = as_float_array(dy, "dy")
