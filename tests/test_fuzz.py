@@ -73,6 +73,8 @@ ODD_LAYOUTS = ["reversed", "strided", "broadcast", "transposed"]
 
 def kernel_dtype(a) -> np.dtype | None:
     """The dtype the library computes `a` in, or None where it must raise TypeError."""
+    if isinstance(a, Ragged):
+        return None
     dt = np.asarray(a).dtype
     if dt.kind in "biu":
         return np.dtype(np.float64)
@@ -81,6 +83,10 @@ def kernel_dtype(a) -> np.dtype | None:
     if dt == np.float64:
         return dt
     return None
+
+
+class Ragged(list):
+    """A nested list whose rows differ in length: no array at all."""
 
 
 @st.composite
@@ -279,6 +285,8 @@ def method_inputs(draw, layouts, empty=False):
         if (i and draw(st.integers(0, 9)) == 0) or math.prod(arg_shape) > 10**4:
             arg_shape = draw(shapes(empty=empty))  # a mismatch, now and then; b of z (0, 2**40)
         value, _ = draw(arrays(arg_shape, layouts=layouts, empty=empty))
+        if len(arg_shape) == 2 and arg_shape[0] > 1 and draw(st.integers(0, 19)) == 0:
+            value = Ragged([[0.5] * arg_shape[1], [0.5] * (arg_shape[1] + 1)])
         odd[arg] = value
         if kernel_dtype(value) is None:
             refused.append(arg)
