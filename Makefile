@@ -5,12 +5,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 KERNEL_SOURCES := $(wildcard neuronlab/_kernels/*.pyx.tp neuronlab/_kernels/*.pxd neuronlab/_kernels/*.h neuronlab/_kernels/_generate.py)
 
-.PHONY: help demo build test test-debug bench lint docs clean
+.PHONY: help demo build test test-debug fuzz asan bench lint docs clean
 
 help:
 	@echo "make demo        set up .venv and train a digit classifier (figures in ./neuronlab-demo/)"
 	@echo "make test        set up .venv, build the kernels, run the test suite"
 	@echo "make test-debug  the kernel tests against a build with bounds checks on"
+	@echo "make fuzz        the property-based fuzz tests with ~10^5 examples"
+	@echo "make asan        the kernel tests against an AddressSanitizer build"
 	@echo "make bench       time every kernel against NumPy, SciPy and PyTorch"
 	@echo "make lint        ruff"
 	@echo "make docs        build the textbook into docs/_build/html and run its doctests"
@@ -47,6 +49,22 @@ test: build
 test-debug: $(VENV)/.installed
 	NEURONLAB_BOUNDSCHECK=1 $(PY) setup.py -q build_ext --inplace
 	$(PY) -m pytest tests/test_activations.py tests/test_bad_input.py tests/test_softmax.py tests/test_losses.py -q; \
+	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
+
+# The fuzz tests of tests/test_fuzz.py with the big hypothesis profile (about 10^5 examples).
+fuzz: build
+	NEURONLAB_FUZZ=fuzz $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider --hypothesis-show-statistics
+
+# AddressSanitizer: rebuild the production loops (no bounds checks) with -fsanitize=address,
+# run the kernel tests (the fuzz's child processes inherit the preload), restore the fast build.
+# Python is not instrumented, so the runtime is preloaded, and its by-design leaks are ignored;
+# a huge allocation (the fuzz's (2**40, 0)-shaped cases) is a MemoryError as without ASan.
+ASAN_TESTS := $(wildcard tests/test_activations.py) tests/test_softmax.py tests/test_losses.py \
+              tests/test_layers.py tests/test_smoke.py tests/test_fuzz.py tests/test_threads.py
+asan: $(VENV)/.installed
+	NEURONLAB_SANITIZE=address $(PY) setup.py -q build_ext --inplace
+	LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+	  $(PY) -m pytest $(ASAN_TESTS) -q -p no:cacheprovider; \
 	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
 
 # The bench extras (read from neuronlab's installed metadata, so that neuronlab itself is

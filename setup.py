@@ -10,6 +10,12 @@ Environment switches (all optional):
     Do not tune for this CPU (no ``-march=native``): for binaries that travel.
 ``NEURONLAB_NO_OPENMP=1`` / ``NEURONLAB_NO_LIBMVEC=1``
     Skip threads / glibc's vector math even where the compiler offers them.
+``NEURONLAB_SANITIZE=address`` (or any ``-fsanitize=`` value, e.g. ``address,undefined``)
+    Build with that sanitizer (and ``-g -fno-omit-frame-pointer`` for readable reports).
+    ``make asan`` uses it: the extensions are then loaded into a Python that is not
+    instrumented, so the runtime must be preloaded (``LD_PRELOAD=$(gcc
+    -print-file-name=libasan.so)``) and leak detection turned off (Python keeps its
+    interned objects until exit by design): ``ASAN_OPTIONS=detect_leaks=0``.
 """
 from __future__ import annotations
 
@@ -83,6 +89,10 @@ def compiler_options() -> tuple[list[str], list[str], list[tuple[str, str | None
         cflags.append("-fopenmp-simd")
         ldflags.append("-lmvec")
         macros.append(("NL_HAVE_LIBMVEC", "1"))
+    sanitize = os.environ.get("NEURONLAB_SANITIZE", "").strip()
+    if sanitize:
+        cflags += [f"-fsanitize={sanitize}", "-fno-omit-frame-pointer", "-g"]
+        ldflags.append(f"-fsanitize={sanitize}")
     return cflags, ldflags, macros
 
 

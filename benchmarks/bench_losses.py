@@ -11,6 +11,7 @@ NumPy itself runs single-threaded (its exp and reductions do not use threads).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 
@@ -155,7 +156,12 @@ def table(title: str, contenders, make_inputs, repeat: int) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, quick: bool = False) -> None:
+    """Run from benchmarks/run.py as main(quick=...); quick keeps one round per case."""
+    if argv is None and quick:
+        argv = ["--repeat", "1"]
+    elif argv is None:
+        argv = []
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = sorted({1, nl.get_num_threads()})
     parser.add_argument("--threads", type=int, nargs="+", default=default,
@@ -189,4 +195,4 @@ def run(threads: int, repeat: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -239,8 +239,9 @@ class Activation:
 
     # -- plumbing ------------------------------------------------------------------
     def _run(self, op: str, x: Any, dy: Any = None, *, out: np.ndarray | None, first: str = "x"):
-        scalar = np.ndim(x) == 0 and not isinstance(x, np.ndarray)
-        x = as_float_array(x, first)
+        given_array = isinstance(x, np.ndarray)
+        x = as_float_array(x, first)  # first: its message names the argument (np.ndim would not)
+        scalar = x.ndim == 0 and not given_array
         arrays = {first: x}
         if dy is not None:
             dy = as_float_array(dy, "dy")
@@ -632,6 +633,8 @@ def _columns(op, x, alpha, dy, out, shape=None):
     elif op == "backward":
         _elementwise.leaky_relu_backward_columns(x2, a, arrays["dy"].reshape(-1, k),
                                                  buf.reshape(-1, k), n_threads=n)
+    elif op == "second_derivative":  # f'' = 0 (NaN for NaN) whatever the slope
+        _elementwise.leaky_relu_second_derivative(x2.reshape(-1), buf.reshape(-1), 0.0, n_threads=n)
     else:
         raise NotImplementedError(f"{op} with one slope per unit")
     return finish_out(buf, result)

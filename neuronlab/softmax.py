@@ -357,6 +357,7 @@ class Maxout(activations.Activation):
     def derivative(self, z, training=False, *, out=None):
         """da_u/dz: 1 at each unit's winning piece, 0 at the others (shape of z)."""
         z = as_float_array(z, "z")
+        self._pieces(z)  # a scalar has no pieces: the ValueError before _unit_shape indexes it
         return self.backward(z, np.ones(self._unit_shape(z), z.dtype), out=out)
 
     def second_derivative(self, z, *, out=None):
