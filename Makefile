@@ -19,7 +19,7 @@ help:
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade "pip>=23" "setuptools>=77" "Cython>=3.1" wheel
+	$(PIP) install --upgrade "pip>=23" "setuptools>=77" "Cython>=3.1" wheel "scipy>=1.10"
 	$(PIP) install --no-build-isolation -e ".[test,dev]"
 	touch $@
 	mkdir -p build && touch build/.kernels  # the editable install has just built them

@@ -19,7 +19,8 @@ runs the chain rule from the top down:
 
 A mini-batch keeps one sample per row, so the sums over its m samples become matrix
 products: dJ/dW = delta^T a_prev and W^T delta becomes delta W
-(:meth:`Network._backward` shows each line next to its formula).
+(``_Passes.backward`` in this module shows each line next to its formula, and
+:mod:`neuronlab.layers` the NumPy version of one layer).
 
 >>> import neuronlab as nl
 >>> X, y = nl.datasets.blobs(200, n_classes=3, seed=0)
@@ -50,6 +51,7 @@ from neuronlab import gradcheck as _gradcheck
 from neuronlab._config import get_num_threads
 from neuronlab._inputs import check_count, make_rng
 from neuronlab._kernels import _elementwise
+from neuronlab._kernels._dense import DenseStack
 from neuronlab._validation import as_float_array, check_real
 from neuronlab.layers import Layer
 
@@ -168,19 +170,18 @@ class _InterruptFlag:
 
 
 class _Kernels:
-    """The compiled forward and backward kernels of one layer's activation.
+    """What the training loop needs of one layer's compiled activation kernels.
 
-    None (see :meth:`Network._bind`) for PReLU and RReLU, whose slopes change while
-    training: those layers run :meth:`Layer.forward` and :meth:`Layer.backward`.
+    Its number and parameters for the compiled stack (:class:`DenseStack`), and f' for the
+    saturation diagnostics. None (see :class:`_Passes`) for PReLU and RReLU, whose
+    slopes change while training: those layers run :meth:`Layer.forward` and
+    :meth:`Layer.backward`.
     """
 
     def __init__(self, act: activations.Activation):
-        self.identity = act.name == "identity"
-        self.forward_bias = getattr(_elementwise, f"{act.kernel}_forward_bias")
-        self.backward = getattr(_elementwise, f"{act.kernel}_backward")
+        self.kind = _elementwise.KINDS[act.kernel]
+        self.params = act.kernel_params()
         self.derivative = getattr(_elementwise, f"{act.kernel}_derivative")
-        self.forward_params = act._params_for("forward")
-        self.backward_params = act._params_for("backward")
         self.dead_tracking = act.name == "relu"
         self.saturation_tracking = act.saturating
         if self.saturation_tracking:
@@ -190,6 +191,68 @@ class _Kernels:
 def _has_fixed_kernels(act: activations.Activation) -> bool:
     """An elementwise f whose compiled kernels and parameters stay the same while training."""
     return act.elementwise and not isinstance(act, activations.PReLU | activations.RReLU)
+
+
+class _Passes:
+    """The forward and backward passes of a network's layers, for batches of up to `rows` samples.
+
+    When every layer has fixed compiled kernels, the whole stack runs as compiled code
+    (:class:`~neuronlab._kernels._dense.DenseStack`: BLAS and the fused activation loops, no
+    Python between the layers). Otherwise (PReLU, RReLU) each layer runs its own
+    :meth:`Layer.forward` and :meth:`Layer.backward`, the same math with NumPy (as they do
+    for every network when ``compiled`` is false, which the tests use to compare the two).
+    """
+
+    def __init__(self, layers: list[Layer], rows: int, training: bool, compiled: bool = True):
+        self.layers, self.training = layers, training
+        dtype = layers[0].dtype
+        self.kernels = [_Kernels(layer.activation) if _has_fixed_kernels(layer.activation) else None
+                        for layer in layers]
+        self.stack = None
+        if compiled and all(k is not None for k in self.kernels):
+            def buffers(size):
+                return [np.empty((rows, size(layer)), dtype) for layer in layers]
+
+            def n_out(layer):
+                return layer.n_out
+
+            self.z_buffers = buffers(n_out)
+            self.stack = DenseStack(
+                [layer.W for layer in layers], [layer.b for layer in layers],
+                [layer.dW for layer in layers], [layer.db for layer in layers],
+                [k.kind for k in self.kernels], [k.params for k in self.kernels],
+                self.z_buffers, buffers(n_out), buffers(n_out), buffers(lambda layer: layer.n_in),
+                get_num_threads())
+
+    def forward(self, a: np.ndarray) -> np.ndarray:
+        """a^(L) for the checked, C-contiguous batch a = a^(0) (rows: samples).
+
+        The result is a buffer that the next pass overwrites.
+        """
+        if self.stack is not None:
+            return self.stack.forward(a)    # z^(l) = a^(l-1) W^(l)T + b^(l), a^(l) = f(z^(l))
+        for layer in self.layers:
+            a = layer.forward(a, self.training)
+        return a
+
+    def backward(self, grad_a: np.ndarray) -> None:
+        """Back-propagate dJ/da^(L) and leave dJ/dW^(l), dJ/db^(l) in every layer's dW, db.
+
+        Layer l receives dJ/da^(l) = W^(l+1)T delta^(l+1) from the layer above, computes
+        delta^(l) = dJ/da^(l) * f'(z^(l)), dJ/dW^(l) = delta^(l) a^(l-1)T and
+        dJ/db^(l) = delta^(l) (summed over the batch), and hands W^(l)T delta^(l) down.
+        """
+        if self.stack is not None:
+            self.stack.backward(grad_a)
+            return
+        for layer in reversed(self.layers):
+            grad_a = layer.backward(grad_a)
+
+    def z(self, l: int, m: int) -> np.ndarray:  # noqa: E741 (l as in z^(l))
+        """z^(l) of the last forward pass, of m samples."""
+        if self.stack is not None:
+            return self.z_buffers[l][:m]
+        return self.layers[l]._buffers_for(m)["z"]
 
 
 class Network:
@@ -251,6 +314,8 @@ class Network:
         self.history: History | None = None
         self.optimizer: optim.Optimizer | None = None
         self._step_buffers: dict[int, dict[str, np.ndarray]] = {}
+        self._no_rows = np.empty(0, self.dtype)  # per-sample losses, which "mean" does not fill
+        self._compiled = True  # the compiled passes where possible (see _Passes)
 
     def _gather_parameters(self) -> None:
         """Move every W, b (and PReLU alpha) into one vector theta, their gradients into g.
@@ -367,14 +432,6 @@ class Network:
         return np.ascontiguousarray(r)
 
     # -- the passes ------------------------------------------------------------------------
-    def _bind(self) -> None:
-        """Look up each layer's compiled kernels once, before a loop of steps."""
-        self._kernels = [_Kernels(layer.activation) if _has_fixed_kernels(layer.activation)
-                         else None for layer in self.layers]
-        self._n_threads = get_num_threads()
-        self._no_rows = np.empty(0, self.dtype)  # per-sample losses, which "mean" does not fill
-        self._a_prev: list[np.ndarray | None] = [None] * len(self.layers)
-
     def _buffers(self, m: int) -> dict[str, Any]:
         """The loss gradient buffer for batches of m samples, made once."""
         buf = self._step_buffers.get(m)
@@ -384,49 +441,6 @@ class Network:
             buf = self._step_buffers[m] = {
                 "grad_out": np.empty((m, self.n_out), self.dtype)}
         return buf
-
-    def _forward(self, a: np.ndarray, training: bool) -> np.ndarray:
-        """a^(L) for the already checked batch a = a^(0) (rows: samples), after :meth:`_bind`.
-
-        The result is a layer's buffer: the next pass with as many samples overwrites it.
-        """
-        n_threads = self._n_threads
-        for l, (layer, kernels) in enumerate(zip(self.layers, self._kernels, strict=True)):  # noqa: E741
-            if kernels is None:
-                a = layer.forward(a, training)
-                continue
-            buf = layer._buffers_for(a.shape[0])
-            self._a_prev[l] = a
-            z = buf["z"]
-            np.matmul(a, layer.W.T, out=z)                     # z^(l) = a^(l-1) W^(l)T
-            kernels.forward_bias(z, layer.b, buf["a"], *kernels.forward_params,
-                                 n_threads=n_threads)          # z += b; a^(l) = f(z^(l))
-            a = buf["a"]
-        return a
-
-    def _backward(self, grad_a: np.ndarray) -> None:
-        """Back-propagate dJ/da^(L) and leave dJ/dW^(l), dJ/db^(l) in every layer's dW, db."""
-        n_threads = self._n_threads
-        for l in range(len(self.layers) - 1, -1, -1):  # noqa: E741 (l as in W^(l))
-            layer, kernels = self.layers[l], self._kernels[l]
-            if kernels is None:                 # PReLU, RReLU: the layer does the same itself
-                grad_a = layer.backward(grad_a)
-                continue
-            buf = layer._buffers_for(grad_a.shape[0])
-            # delta^(l) = dJ/da^(l) * f'(z^(l)), where dJ/da^(l) = W^(l+1)T delta^(l+1)
-            # came from the layer above (or from the loss for the top layer)
-            if kernels.identity:
-                delta = grad_a                  # f'(z) = 1
-            else:
-                delta = buf["delta"]
-                kernels.backward(buf["z"].reshape(-1), grad_a.reshape(-1), delta.reshape(-1),
-                                 *kernels.backward_params, n_threads=n_threads)
-            # dJ/dW^(l) = delta^(l) a^(l-1)T, summed over the batch (samples are rows)
-            np.matmul(delta.T, self._a_prev[l], out=layer.dW)
-            np.add.reduce(delta, axis=0, out=layer.db)          # dJ/db^(l) = delta^(l)
-            if l:
-                # W^(l)T delta^(l): the dJ/da^(l-1) of the layer below
-                grad_a = np.matmul(delta, layer.W, out=buf["grad_prev"])
 
     def _loss_and_gradient(self, out: np.ndarray, labels: np.ndarray, r: np.ndarray,
                            grad_out: np.ndarray) -> float:
@@ -547,7 +561,7 @@ class Network:
 
         history, opt = self.history, self.optimizer
         m = X.shape[0]
-        self._bind()
+        passes = _Passes(self.layers, min(batch_size, m), True, self._compiled)
         theta = self._theta                    # every parameter (see _gather_parameters)
         params_and_grads = [(theta, self._grad)]
         last_good = theta.copy()               # the end of the last epoch, for a NaN loss
@@ -558,7 +572,7 @@ class Network:
             best_value, waited, best = math.inf, 0, theta.copy()
         # The epoch's samples in their shuffled order, gathered into buffers made once.
         X_epoch, target_epoch = (np.empty_like(X), np.empty_like(target)) if shuffle else (X, target)
-        trackers = self._make_trackers(math.ceil(m / batch_size)) if diagnostics else None
+        trackers = self._make_trackers(passes) if diagnostics else None
         predicted = np.empty(m, np.intp)  # the epoch's predicted classes, batch by batch
         bar = tqdm(total=epochs, unit="epoch", disable=not progress, leave=True)
         try:
@@ -578,7 +592,7 @@ class Network:
                         labels = labels_epoch[start:stop] if labels_epoch.size else labels_epoch
                         r = r_epoch[start:stop] if r_epoch.size else r_epoch
                         buf = self._buffers(n)
-                        out = self._forward(X_epoch[start:stop], True)
+                        out = passes.forward(X_epoch[start:stop])
                         J = self._loss_and_gradient(out, labels, r, buf["grad_out"])
                         if not math.isfinite(J):
                             np.copyto(theta, last_good)
@@ -588,13 +602,13 @@ class Network:
                                 "the weights are back to the last good epoch. The learning rate "
                                 f"({opt.learning_rate}) is probably too high: try a smaller one, "
                                 "or check the data's scale")
-                        self._backward(buf["grad_out"])
+                        passes.backward(buf["grad_out"])
                         opt.step(params_and_grads)
                         total_loss += J * n if self.loss.reduction == "mean" else J
                         if self.is_classifier:
-                            np.argmax(out, axis=1, out=predicted[start:stop])
-                        if diagnostics:
-                            self._track(trackers, n, steps)
+                            out.argmax(axis=1, out=predicted[start:stop])
+                        if diagnostics and trackers["per_step"]:
+                            self._track(trackers, passes, n)
                         seen += n
                         steps += 1
                         if interrupt.requested:
@@ -638,43 +652,55 @@ class Network:
         return history
 
     # -- diagnostics ---------------------------------------------------------------------------
-    def _make_trackers(self, n_steps: int) -> list[dict[str, Any]]:
-        trackers = []
-        for layer, kernels in zip(self.layers, self._kernels, strict=True):
-            t: dict[str, Any] = {"grad_sq": 0.0, "dW": layer.dW.reshape(-1)}
+    def _make_trackers(self, passes: _Passes) -> dict[str, Any]:
+        """The per-epoch sums behind History's diagnostics (see :meth:`_track`)."""
+        L = len(self.layers)
+        trackers = {"grad_sq": np.zeros(L),           # per layer, sum over steps of ||dJ/dW||^2
+                    "z_max": [None] * L,              # ReLU layers: each unit's largest z so far
+                    "saturation": [None] * L}         # saturating layers: see _track
+        for l, (layer, kernels) in enumerate(zip(self.layers, passes.kernels, strict=True)):  # noqa: E741
             if kernels is not None and kernels.dead_tracking:
-                t["z_max"] = np.empty((n_steps, layer.n_out), layer.dtype)  # per step
+                trackers["z_max"][l] = np.empty(layer.n_out, layer.dtype)
             if kernels is not None and kernels.saturation_tracking:
-                t["n_saturated"] = np.zeros(layer.n_out, np.int64)
-                t["batch_count"] = np.zeros(layer.n_out, np.int64)
-                t["samples"] = 0
-                t["scratch"] = {}  # per batch size: f'(z) and its comparison
-            trackers.append(t)
+                trackers["saturation"][l] = {
+                    "n_saturated": np.zeros(layer.n_out, np.int64),
+                    "batch_count": np.zeros(layer.n_out, np.int64), "samples": 0,
+                    "scratch": {}}  # per batch size: f'(z) and its comparison
+        if passes.stack is not None:
+            passes.stack.watch(trackers["grad_sq"], trackers["z_max"])  # the compiled passes add up
+        # Work after each step: the Layer path's sums, and the saturation counts.
+        trackers["per_step"] = passes.stack is None or any(trackers["saturation"])
         return trackers
 
     def _reset_trackers(self, trackers) -> None:
-        for t in trackers:
-            t["grad_sq"] = 0.0
-            if "n_saturated" in t:
+        trackers["grad_sq"].fill(0.0)
+        for z_max in trackers["z_max"]:
+            if z_max is not None:
+                z_max.fill(-np.inf)
+        for t in trackers["saturation"]:
+            if t is not None:
                 t["n_saturated"].fill(0)
                 t["samples"] = 0
 
-    def _track(self, trackers, m: int, step: int) -> None:
-        """After a step: the largest z of each ReLU unit, saturation counts, ||dW||^2."""
-        for layer, kernels, t in zip(self.layers, self._kernels, trackers, strict=True):
-            dW = t["dW"]
-            t["grad_sq"] += float(np.dot(dW, dW))
-            if kernels is None:
-                continue
-            z = layer._buffers_for(m)["z"]
-            if "z_max" in t:
-                np.maximum.reduce(z, axis=0, out=t["z_max"][step])
-            if "n_saturated" in t:
+    def _track(self, trackers, passes: _Passes, m: int) -> None:
+        """After a step of m samples: ||dW||^2, each ReLU unit's largest z, saturation counts.
+
+        The compiled stack adds up the first two itself (:meth:`DenseStack.watch`).
+        """
+        for l, layer in enumerate(self.layers):  # noqa: E741
+            if passes.stack is None:
+                dW = layer.dW.reshape(-1)
+                trackers["grad_sq"][l] += np.dot(dW, dW)
+                if trackers["z_max"][l] is not None:
+                    np.maximum(trackers["z_max"][l], passes.z(l, m).max(axis=0), out=trackers["z_max"][l])
+            t = trackers["saturation"][l]
+            if t is not None:
+                kernels, z = passes.kernels[l], passes.z(l, m)
                 scratch = t["scratch"].get(m)
                 if scratch is None:
                     scratch = t["scratch"][m] = (np.empty_like(z), np.empty(z.shape, bool))
                 slope, flat = scratch
-                kernels.derivative(z.reshape(-1), slope.reshape(-1), n_threads=self._n_threads)
+                kernels.derivative(z.reshape(-1), slope.reshape(-1), n_threads=get_num_threads())
                 np.less(slope, kernels.saturation_threshold, out=flat)
                 np.add.reduce(flat, axis=0, out=t["batch_count"])
                 t["n_saturated"] += t["batch_count"]
@@ -697,29 +723,29 @@ class Network:
                 history.val_accuracy.append(scores["accuracy"])
 
     @staticmethod
+    @staticmethod
     def _record_diagnostics(history: History, trackers, steps: int) -> None:
-        history.dead_relu.append([float(np.mean(t["z_max"][:steps].max(axis=0) <= 0))
-                                  if "z_max" in t else None for t in trackers])
+        history.dead_relu.append([None if z_max is None else float(np.mean(z_max <= 0))
+                                  for z_max in trackers["z_max"]])
         history.saturated.append([
-            float(np.mean(t["n_saturated"] >= SATURATED_SHARE * t["samples"]))
-            if "n_saturated" in t else None for t in trackers])
-        history.grad_norm.append([math.sqrt(t["grad_sq"] / max(steps, 1)) for t in trackers])
+            None if t is None else float(np.mean(t["n_saturated"] >= SATURATED_SHARE * t["samples"]))
+            for t in trackers["saturation"]])
+        history.grad_norm.append([math.sqrt(g / max(steps, 1)) for g in trackers["grad_sq"]])
 
     # -- using the trained network -------------------------------------------------------------
     def _outputs(self, X: np.ndarray) -> np.ndarray:
         """a^(L) for checked samples, in evaluation mode (a new array)."""
-        self._bind()
+        passes = _Passes(self.layers, min(_EVAL_CHUNK, X.shape[0]), False, self._compiled)
         out = np.empty((X.shape[0], self.n_out), self.dtype)
         for start in range(0, X.shape[0], _EVAL_CHUNK):
             stop = min(start + _EVAL_CHUNK, X.shape[0])
-            out[start:stop] = self._forward(X[start:stop], False)
+            out[start:stop] = passes.forward(X[start:stop])
         return out
 
     def forward(self, X: Any) -> np.ndarray:
         """The network's output a^(L) for the samples X, in the current mode (a new array)."""
         X = self._check_X(X)
-        self._bind()
-        return self._forward(X, self.training).copy()
+        return _Passes(self.layers, X.shape[0], self.training, self._compiled).forward(X).copy()
 
     __call__ = forward
 
@@ -783,7 +809,7 @@ class Network:
         X = self._check_X(X)
         target = self._check_y(y, X.shape[0])
         labels, r = self._targets(target)
-        self._bind()
+        passes = _Passes(self.layers, X.shape[0], True, self._compiled)
         grad_out = np.empty((X.shape[0], self.n_out), self.dtype)
         random = [(layer.activation.rng, layer.activation.rng.bit_generator.state)
                   for layer in self.layers if isinstance(layer.activation, activations.RReLU)]
@@ -791,10 +817,10 @@ class Network:
         def J(_=None):
             for rng, state in random:
                 rng.bit_generator.state = state
-            return self._loss_and_gradient(self._forward(X, True), labels, r, grad_out)
+            return self._loss_and_gradient(passes.forward(X), labels, r, grad_out)
 
         J()
-        self._backward(grad_out)
+        passes.backward(grad_out)
         analytic = {name: g.copy() for name, _, g in self.named_parameters()}
         return {name: _gradcheck.check_gradient(J, p, analytic[name], eps, rtol, atol)
                 for name, p, _ in self.named_parameters()}

@@ -20,8 +20,9 @@ J + lambda/2 ||theta||^2), or, with ``decoupled_weight_decay=True``, shrinks the
 
 A schedule changes eta from epoch to epoch: call :meth:`Optimizer.end_epoch` after each.
 
-Every update runs in place in buffers made at the first step of each parameter (NumPy
-ufuncs with ``out=``), so a training loop allocates nothing per step.
+Every update runs in place, in one compiled pass over the parameter, its gradient and the
+state buffers made at its first step (``neuronlab/_kernels/_optim.pyx``), so a training
+loop allocates nothing per step.
 
 >>> import numpy as np
 >>> import neuronlab as nl
@@ -33,13 +34,13 @@ array([ 0.95, -2.05])
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from neuronlab._inputs import check_count
+from neuronlab._kernels import _optim
 from neuronlab._validation import check_real
 
 __all__ = [
@@ -119,8 +120,9 @@ class Optimizer:
         self.schedule = schedule
         self.epoch = 0
         self.learning_rate = self.initial_learning_rate
-        # id(theta) -> (theta, {buffer name: array}); holding theta keeps its id unique.
-        self._state: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+        # id(theta) -> (theta, {buffer name: array}, the same buffers flattened); holding
+        # theta keeps its id unique.
+        self._state: dict[int, tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
 
     def end_epoch(self) -> float:
         """Advance the schedule by one epoch; returns the new learning rate."""
@@ -145,6 +147,10 @@ class Optimizer:
     def step(self, params_and_grads: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
         """Update every parameter in place from its gradient: pairs (theta, g)."""
         eta, lam = self.learning_rate, self.weight_decay
+        if self.decoupled_weight_decay:
+            lam, shrink = 0.0, 1.0 - eta * lam      # theta <- (1 - eta lambda) theta first
+        else:
+            shrink = 1.0                            # g <- g + lambda theta
         for i, pair in enumerate(params_and_grads):
             try:
                 theta, g = pair
@@ -152,35 +158,35 @@ class Optimizer:
                 raise TypeError(f"params_and_grads[{i}] must be a pair (parameter, gradient)") \
                     from None
             state = self._state_for(theta, g, i)
-            tmp = state["tmp"]
-            if lam:
-                if self.decoupled_weight_decay:
-                    theta *= 1.0 - eta * lam                # theta <- (1 - eta lambda) theta
-                else:
-                    np.multiply(theta, lam, out=state["g"])
-                    state["g"] += g                         # g <- g + lambda theta
-                    g = state["g"]
             state["t"][0] += 1
-            self._update(theta, g, state, tmp, eta)
+            if g.dtype != theta.dtype or not g.flags.c_contiguous:
+                g = np.ascontiguousarray(g, dtype=theta.dtype)
+            self._update(theta.reshape(-1), g.reshape(-1), state, eta, lam, shrink)
 
     def _state_for(self, theta, g, i):
         if not isinstance(theta, np.ndarray) or theta.dtype not in (np.float32, np.float64):
             raise TypeError(f"parameter {i} must be a float32 or float64 numpy array")
         if not theta.flags.writeable:
             raise ValueError(f"parameter {i} is read-only; it is updated in place")
+        if not theta.flags.c_contiguous:
+            raise ValueError(f"parameter {i} is not C-contiguous; it is updated in place, "
+                             "so it must be an array of its own, not a strided view")
+        if isinstance(g, np.ndarray) and g.dtype.kind not in "biuf":
+            raise TypeError(f"gradient {i} has dtype {g.dtype}; it must hold real numbers")
         if not isinstance(g, np.ndarray) or g.shape != theta.shape:
             shape = getattr(g, "shape", type(g).__name__)
             raise ValueError(f"gradient {i} has shape {shape} but its parameter has shape "
                              f"{theta.shape}")
         entry = self._state.get(id(theta))
         if entry is None or entry[0] is not theta:
-            names = ("tmp", *self.buffers, *(("g",) if self.weight_decay else ()))
-            buffers = {name: np.zeros_like(theta) for name in names}
+            buffers = {name: np.zeros_like(theta) for name in self.buffers}
             buffers["t"] = np.zeros(1, dtype=np.int64)  # this parameter's step count
-            entry = self._state[id(theta)] = (theta, buffers)
-        return entry[1]
+            flat = {name: b.reshape(-1) for name, b in buffers.items()}  # views, for the kernels
+            entry = self._state[id(theta)] = (theta, buffers, flat)
+        return entry[2]
 
-    def _update(self, theta, g, state, tmp, eta) -> None:
+    def _update(self, theta, g, state, eta, lam, shrink) -> None:
+        """One step for the flat parameter theta with gradient g (see :mod:`_optim`)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -212,20 +218,9 @@ class SGD(Optimizer):
         self.buffers = ("v",) if self.momentum else ()
         super().__init__(learning_rate, **kwargs)
 
-    def _update(self, theta, g, state, tmp, eta):
-        mu = self.momentum
-        if mu:
-            v = state["v"]
-            v *= mu
-            v += g                          # v <- mu v + g
-            if self.nesterov:
-                np.multiply(v, mu, out=tmp)
-                tmp += g                    # g + mu v
-                g = tmp
-            else:
-                g = v
-        np.multiply(g, eta, out=tmp)
-        theta -= tmp                        # theta <- theta - eta (g, v or g + mu v)
+    def _update(self, theta, g, state, eta, lam, shrink):
+        v = state.get("v", theta[:0])          # no momentum: no velocity
+        _optim.sgd(theta, g, v, eta, self.momentum, self.nesterov, lam, shrink)
 
     def _hyper(self):
         h = {"momentum": self.momentum} if self.momentum else {}
@@ -246,15 +241,8 @@ class Adagrad(Optimizer):
         self.eps = check_real(eps, "eps", low=0.0, low_open=True)
         super().__init__(learning_rate, **kwargs)
 
-    def _update(self, theta, g, state, tmp, eta):
-        G = state["G"]
-        np.multiply(g, g, out=tmp)
-        G += tmp                            # G <- G + g^2
-        np.sqrt(G, out=tmp)
-        tmp += self.eps
-        np.divide(g, tmp, out=tmp)          # g / (sqrt(G) + eps)
-        tmp *= eta
-        theta -= tmp
+    def _update(self, theta, g, state, eta, lam, shrink):
+        _optim.adagrad(theta, g, state["G"], eta, self.eps, lam, shrink)
 
     def _hyper(self):
         return {"eps": self.eps, **super()._hyper()}
@@ -274,17 +262,8 @@ class RMSProp(Optimizer):
         self.eps = check_real(eps, "eps", low=0.0, low_open=True)
         super().__init__(learning_rate, **kwargs)
 
-    def _update(self, theta, g, state, tmp, eta):
-        s, rho = state["s"], self.rho
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - rho
-        s *= rho
-        s += tmp                            # s <- rho s + (1 - rho) g^2
-        np.sqrt(s, out=tmp)
-        tmp += self.eps
-        np.divide(g, tmp, out=tmp)          # g / (sqrt(s) + eps)
-        tmp *= eta
-        theta -= tmp
+    def _update(self, theta, g, state, eta, lam, shrink):
+        _optim.rmsprop(theta, g, state["s"], eta, self.rho, self.eps, lam, shrink)
 
     def _hyper(self):
         return {"rho": self.rho, "eps": self.eps, **super()._hyper()}
@@ -311,23 +290,9 @@ class Adam(Optimizer):
         self.eps = check_real(eps, "eps", low=0.0, low_open=True)
         super().__init__(learning_rate, **kwargs)
 
-    def _update(self, theta, g, state, tmp, eta):
-        m, v, b1, b2 = state["m"], state["v"], self.beta1, self.beta2
-        t = int(state["t"][0])
-        m *= b1
-        np.multiply(g, 1.0 - b1, out=tmp)
-        m += tmp                            # m <- b1 m + (1 - b1) g
-        v *= b2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - b2
-        v += tmp                            # v <- b2 v + (1 - b2) g^2
-        # sqrt(v_hat) = sqrt(v) / sqrt(1 - b2^t); m_hat's 1 / (1 - b1^t) joins eta.
-        np.sqrt(v, out=tmp)
-        tmp *= 1.0 / math.sqrt(1.0 - b2 ** t)
-        tmp += self.eps                     # sqrt(v_hat) + eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= eta / (1.0 - b1 ** t)        # eta m_hat / (sqrt(v_hat) + eps)
-        theta -= tmp
+    def _update(self, theta, g, state, eta, lam, shrink):
+        _optim.adam(theta, g, state["m"], state["v"], eta, self.beta1, self.beta2, self.eps,
+                    int(state["t"][0]), lam, shrink)
 
     def _hyper(self):
         return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, **super()._hyper()}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import neuronlab as nl
-from neuronlab import _torch
+from neuronlab import _torch, network
 
 
 def blobs(m=120, seed=0):
@@ -52,35 +52,98 @@ def test_gradcheck_with_random_rrelu_slopes():
 def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     X, y = blobs(6)
     net = small_net()
-    original = net._backward
+    original = network._Passes.backward
 
-    def broken(grad_a):
-        original(grad_a)
+    def broken(passes, grad_a):
+        original(passes, grad_a)
         net.layers[1].dW *= 1.01  # a 1% error in one layer
 
-    monkeypatch.setattr(net, "_backward", broken)
+    monkeypatch.setattr(network._Passes, "backward", broken)
     results = net.gradcheck(X, y)
     assert not results["layer1.W"] and results["layer0.W"] and results["layer2.W"]
 
 
-def test_backward_matches_the_layers_own_backward():
-    """The network's fused step and Layer.forward/backward compute the same gradients."""
-    X, y = blobs(16)
-    net = small_net(hidden="relu")
-    net._bind()
-    grad = np.empty((16, 3))
-    labels, r = net._targets(nl.losses.check_labels(y, 16, 3))
-    net._loss_and_gradient(net._forward(X, True), labels, r, grad)
-    net._backward(grad)
-    fused = [g.copy() for _, _, g in net.named_parameters()]
+FIXED_KERNELS = [("identity", {}), ("binary_step", {}), ("sigmoid", {}), ("hard_sigmoid", {"slope": 0.2}),
+                 ("tanh", {}), ("hard_tanh", {}), ("softsign", {}), ("relu", {}),
+                 ("leaky_relu", {"alpha": 0.1}), ("elu", {"alpha": 0.7}), ("selu", {}), ("softplus", {}),
+                 ("swish", {"beta": 1.5}), ("gelu", {}), ("gelu", {"approximate": "tanh"}),
+                 ("gelu", {"approximate": "sigmoid"}), ("mish", {})]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("hidden", "params"), FIXED_KERNELS)
+def test_compiled_stack_matches_the_layers_own_passes(hidden, params, dtype):
+    """The compiled DenseStack and Layer.forward/backward (NumPy) compute the same step."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(13, 4)).astype(dtype)
+    y = rng.integers(0, 3, 13)
+    net = nl.Network([nl.Layer(4, 7, hidden, seed=0, dtype=dtype, **params),
+                      nl.Layer(7, 5, "tanh", seed=1, dtype=dtype),
+                      nl.Layer(5, 3, "identity", seed=2, dtype=dtype)])
+    for layer in net.layers:
+        layer.b[...] = rng.normal(size=layer.b.shape)   # a bias that matters
+    passes = network._Passes(net.layers, 16, training=True)   # room for 16, a batch of 13
+    assert passes.stack is not None
+    grad = np.empty((13, 3), dtype)
+    labels, r = net._targets(nl.losses.check_labels(y, 13, 3))
+    out = passes.forward(X).copy()
+    net._loss_and_gradient(out, labels, r, grad)
+    passes.backward(grad)
+    compiled = [g.copy() for _, _, g in net.named_parameters()]
+    z_compiled = passes.z(0, 13).copy()
     a = X
     for layer in net.layers:
         a = layer.forward(a)
+    tol = {"rtol": 1e-12, "atol": 1e-14} if dtype == np.float64 else {"rtol": 2e-5, "atol": 2e-6}
+    np.testing.assert_allclose(out, a, **tol)
+    np.testing.assert_allclose(z_compiled, net.layers[0]._z, **tol)
     g = nl.losses.get("softmax_cross_entropy").gradient(a, y)
     for layer in reversed(net.layers):
         g = layer.backward(g)
-    for (name, _, layer_grad), f in zip(net.named_parameters(), fused, strict=True):
-        np.testing.assert_allclose(f, layer_grad, rtol=1e-12, atol=1e-15, err_msg=name)
+    for (name, _, layer_grad), c in zip(net.named_parameters(), compiled, strict=True):
+        np.testing.assert_allclose(c, layer_grad, err_msg=name, **tol)
+
+
+@pytest.mark.parametrize("hidden", ["relu", "tanh"])
+def test_compiled_and_layer_paths_train_alike(hidden):
+    """fit through the compiled stack and through Layer.forward/backward: same weights, same diagnostics."""
+    X, y = blobs(90)
+    nets = [small_net(hidden=hidden), small_net(hidden=hidden)]
+    nets[1]._compiled = False
+    histories = [net.fit(X, y, epochs=4, batch_size=16, optimizer=nl.optim.Adam(0.05),
+                         validation_split=0.2, progress=False) for net in nets]
+    for (name, p, _), (_, q, _) in zip(nets[0].named_parameters(), nets[1].named_parameters(), strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12, err_msg=name)
+    h, g = histories
+    np.testing.assert_allclose(h.loss, g.loss, rtol=1e-10)
+    np.testing.assert_allclose(h.val_loss, g.val_loss, rtol=1e-10)
+    np.testing.assert_allclose(h.grad_norm, g.grad_norm, rtol=1e-9)
+    assert h.dead_relu == g.dead_relu and h.saturated == g.saturated and h.accuracy == g.accuracy
+    assert (h.dead_relu[0][0] is None) == (hidden == "tanh")
+    assert (h.saturated[0][0] is None) == (hidden == "relu")
+
+
+def test_compiled_stack_rejects_what_it_cannot_hold():
+    from neuronlab._kernels._dense import DenseStack
+
+    W, b = np.zeros((3, 2)), np.zeros(3)
+    buffers = [np.zeros((4, 3))]
+    args = [[W], [b], [np.zeros_like(W)], [np.zeros_like(b)], [0], [()], buffers,
+            [np.zeros((4, 3))], [np.zeros((4, 3))], [np.zeros((4, 2))]]
+    stack = DenseStack(*args)
+    with pytest.raises(ValueError, match="x has 5 rows; between 1 and 4"):
+        stack.forward(np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="2 columns"):
+        stack.forward(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        stack.forward(np.zeros((2, 4))[:, ::2])
+    stack.forward(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="grad_out has 3 rows but the last forward pass had 2"):
+        stack.backward(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"dW\[0\] must be a C-contiguous float64 array"):
+        DenseStack(*args[:2], [np.zeros((2, 3))], *args[3:])
+    with pytest.raises(ValueError, match="kinds"):
+        DenseStack(*args[:4], [999], *args[5:])
 
 
 # -- training ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Float = NDArray[np.float32] | NDArray[np.float64]
 
 CHUNK: int
 MIN_PARALLEL_CHUNKS: int
+KINDS: dict[str, int]
 
 def identity_forward(x: Float, y: Float, n_threads: int = 1) -> None: ...
 def identity_derivative(x: Float, y: Float, n_threads: int = 1) -> None: ...

@@ -57,7 +57,9 @@ def kernels():
                 body=body,
                 views=", ".join([f"const floating[::1] {v}" for v in inputs] + [f"floating[::1] {output}"]),
                 pointers=", ".join([f"const floating* {v}" for v in inputs] + [f"floating* {output}"]),
-                offsets=", ".join(f"&{v}[lo]" for v in arrays),
+                offsets=", ".join(f"{v} + lo" for v in arrays),
+                firsts=", ".join(f"&{v}[0]" for v in arrays),
+                args="".join(f", {q}" for q in p),
                 scalar_params="".join(f", floating {q}" for q in p),
                 python_params="".join(f", double {q}" for q in p),
                 casts="".join(f", <floating>{q}" for q in p),
@@ -75,6 +77,7 @@ def bias_kernels():
             scalar_params="".join(f", floating {q}" for q in params),
             python_params="".join(f", double {q}" for q in params),
             casts="".join(f", <floating>{q}" for q in params),
+            p_casts="".join(f", <floating>p[{i}]" for i in range(len(params))),
         )
 
 
@@ -96,6 +99,7 @@ def render_pyi() -> str:
         "",
         "CHUNK: int",
         "MIN_PARALLEL_CHUNKS: int",
+        "KINDS: dict[str, int]",
         "",
     ]
     def stub(name: str, arrays: str, params: tuple[str, ...] = (), threads: bool = True) -> str:

@@ -1,0 +1,13 @@
+# One step of each optimizer in one compiled pass (see _optim.pyx and neuronlab.optim).
+import numpy as np
+from numpy.typing import NDArray
+
+Float = NDArray[np.float32] | NDArray[np.float64]
+
+def sgd(theta: Float, g: Float, v: Float, eta: float, mu: float, nesterov: bool, lam: float,
+        shrink: float) -> None: ...
+def adagrad(theta: Float, g: Float, G: Float, eta: float, eps: float, lam: float, shrink: float) -> None: ...
+def rmsprop(theta: Float, g: Float, s: Float, eta: float, rho: float, eps: float, lam: float,
+            shrink: float) -> None: ...
+def adam(theta: Float, g: Float, m: Float, v: Float, eta: float, beta1: float, beta2: float, eps: float,
+         t: int, lam: float, shrink: float) -> None: ...
