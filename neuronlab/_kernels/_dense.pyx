@@ -284,6 +284,7 @@ cdef void _forward(DenseStack s, const floating* x, Py_ssize_t m) noexcept nogil
         a_prev = <const floating*>s.a[l]
 
 
+# <dense_backward>
 cdef void _backward(DenseStack s, const floating* grad_out, Py_ssize_t m) noexcept nogil:
     cdef const floating* grad_a = grad_out      # dJ/da^(l), handed down from the layer above
     cdef const floating* a_prev
@@ -305,3 +306,4 @@ cdef void _backward(DenseStack s, const floating* grad_out, Py_ssize_t m) noexce
             _gemm(False, False, <int>m, s.n_in[l], s.n_out[l], delta, <const floating*>s.W[l],
                   <floating*>s.grad_prev[l])
             grad_a = <const floating*>s.grad_prev[l]
+# </dense_backward>
