@@ -99,53 +99,62 @@ cdef void _log_softmax_backward_block(const floating* z, const floating* dy, flo
             dx[i * n + j] = (dy[i * n + j] - dx[i * n + j] * total) * inv_t
 
 
-def softmax_forward(const floating[:, ::1] z, floating[:, ::1] y, double temperature,
-                    int n_threads=1):
-    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], rows = rows_per_block(n), b, lo
-    cdef Py_ssize_t n_blocks = (m + rows - 1) // rows
+cdef enum RowOp:
+    SOFTMAX, LOG_SOFTMAX, SOFTMAX_BACKWARD, LOG_SOFTMAX_BACKWARD
+
+
+cdef void _in_blocks(RowOp op, const floating* z, const floating* dy, floating* out, Py_ssize_t m,
+                     Py_ssize_t n, double temperature, bint from_output, int n_threads) noexcept nogil:
+    """Apply `op` to the (m, n) rows in blocks of rows, the blocks shared among OpenMP threads."""
+    cdef Py_ssize_t rows = rows_per_block(n), b, lo, k
     cdef floating inv_t = <floating>(1.0 / temperature)
-    for b in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads,
+    for b in prange((m + rows - 1) // rows, schedule="static", num_threads=n_threads,
                     use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
         lo = b * rows
-        _softmax_block(&z[lo, 0], &y[lo, 0], min(rows, m - lo), n, inv_t)
+        k = min(rows, m - lo)
+        if op == SOFTMAX:
+            _softmax_block(z + lo * n, out + lo * n, k, n, inv_t)
+        elif op == LOG_SOFTMAX:
+            _log_softmax_block(z + lo * n, out + lo * n, k, n, inv_t)
+        elif op == SOFTMAX_BACKWARD:
+            _softmax_backward_block(z + lo * n, dy + lo * n, out + lo * n, k, n, inv_t, from_output)
+        else:
+            _log_softmax_backward_block(z + lo * n, dy + lo * n, out + lo * n, k, n, inv_t, from_output)
+
+
+def softmax_forward(const floating[:, ::1] z, floating[:, ::1] y, double temperature,
+                    int n_threads=1):
+    if z.shape[0] and z.shape[1]:
+        with nogil:
+            _in_blocks(SOFTMAX, &z[0, 0], NULL, &y[0, 0], z.shape[0], z.shape[1], temperature,
+                       False, n_threads)
 
 
 def log_softmax_forward(const floating[:, ::1] z, floating[:, ::1] y, double temperature,
                         int n_threads=1):
-    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], rows = rows_per_block(n), b, lo
-    cdef Py_ssize_t n_blocks = (m + rows - 1) // rows
-    cdef floating inv_t = <floating>(1.0 / temperature)
-    for b in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads,
-                    use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
-        lo = b * rows
-        _log_softmax_block(&z[lo, 0], &y[lo, 0], min(rows, m - lo), n, inv_t)
+    if z.shape[0] and z.shape[1]:
+        with nogil:
+            _in_blocks(LOG_SOFTMAX, &z[0, 0], NULL, &y[0, 0], z.shape[0], z.shape[1], temperature,
+                       False, n_threads)
 
 
 def softmax_backward(const floating[:, ::1] z, const floating[:, ::1] dy, floating[:, ::1] dx,
                      double temperature, bint from_output=False, int n_threads=1):
     """dx = J^T dy for y = softmax(z / T); with from_output, `z` holds y itself."""
-    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], rows = rows_per_block(n), b, lo
-    cdef Py_ssize_t n_blocks = (m + rows - 1) // rows
-    cdef floating inv_t = <floating>(1.0 / temperature)
-    for b in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads,
-                    use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
-        lo = b * rows
-        _softmax_backward_block(&z[lo, 0], &dy[lo, 0], &dx[lo, 0], min(rows, m - lo), n,
-                                inv_t, from_output)
+    if z.shape[0] and z.shape[1]:
+        with nogil:
+            _in_blocks(SOFTMAX_BACKWARD, &z[0, 0], &dy[0, 0], &dx[0, 0], z.shape[0], z.shape[1],
+                       temperature, from_output, n_threads)
 
 
 def log_softmax_backward(const floating[:, ::1] z, const floating[:, ::1] dy,
                          floating[:, ::1] dx, double temperature, bint from_output=False,
                          int n_threads=1):
     """dx = J^T dy for l = log_softmax(z / T); with from_output, `z` holds l itself."""
-    cdef Py_ssize_t m = z.shape[0], n = z.shape[1], rows = rows_per_block(n), b, lo
-    cdef Py_ssize_t n_blocks = (m + rows - 1) // rows
-    cdef floating inv_t = <floating>(1.0 / temperature)
-    for b in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads,
-                    use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
-        lo = b * rows
-        _log_softmax_backward_block(&z[lo, 0], &dy[lo, 0], &dx[lo, 0], min(rows, m - lo), n,
-                                    inv_t, from_output)
+    if z.shape[0] and z.shape[1]:
+        with nogil:
+            _in_blocks(LOG_SOFTMAX_BACKWARD, &z[0, 0], &dy[0, 0], &dx[0, 0], z.shape[0], z.shape[1],
+                       temperature, from_output, n_threads)
 
 
 # Maxout: each row of z holds the k pieces of one unit; a = max over the row.
