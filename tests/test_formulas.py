@@ -284,9 +284,7 @@ def test_activation_formula(case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_activation_derivative_formula(case):
-    act = CASES[case]
-    parts = check_activation_derivative(act, act.derivative_formula)
-    assert not parts.draws and not parts.definitions or act.name == "gelu", parts.main
+    check_activation_derivative(CASES[case], CASES[case].derivative_formula)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if CASES[c].has_output_derivative])
@@ -390,14 +388,19 @@ SOFTMAX_CASES = [("softmax", 1.0), ("softmax", 0.5), ("softmax", 2.5),
 
 @pytest.mark.parametrize(("name", "temperature"), SOFTMAX_CASES)
 def test_softmax_family_formulas(name, temperature):
+    act = nl.activations.get(name, temperature=temperature)
+    check_softmax_family(act, act.formula, act.derivative_formula)
+
+
+def check_softmax_family(act, formula: str, derivative_formula: str):
     """y_i (or l_i) for each i, and dy_i/dz_j for each i, j: every side against the
     registered SymPy matrix, its derivatives, the compiled forward and backward."""
-    act = nl.activations.get(name, temperature=temperature)
+    name, temperature = act.name, act.temperature
     K = 3
     z = np.array([0.7, -1.9, 2.4])
     scalars = {"T": exact(temperature), "K": K}
-    (definition,) = parse(act.formula)
-    (derivative,) = parse(act.derivative_formula)
+    (definition,) = parse(formula)
+    (derivative,) = parse(derivative_formula)
     ref = act.sympy_expr(substitute=True, size=K)
     z_syms = sorted(ref.free_symbols, key=lambda s: s.name)
     ref_at = {s: exact(v) for s, v in zip(z_syms, z, strict=True)}
@@ -561,3 +564,152 @@ def test_loss_formula(case):
 def test_loss_gradient_formula(case):
     loss = LOSSES[case]
     check_loss_gradient(loss, loss.gradient_formula, loss.formula)
+
+
+# ----------------------------------------------------------------------------------------
+# The translator reads what it should, and nothing else
+# ----------------------------------------------------------------------------------------
+def _readings():
+    x, y, u, alpha, beta, s = sympy.symbols("x y u alpha beta s", real=True)
+    j, k, i = sympy.symbols("j k i", integer=True)
+    K = sympy.Symbol("K", real=True)
+    z, r = sympy.IndexedBase("z", real=True), sympy.IndexedBase("r", real=True)
+    f = sympy.Function("f")
+    sigma = 1 / (1 + sympy.exp(-x))
+    return [
+        (r"f(x) = \ln y + 1", sympy.log(y) + 1),
+        (r"J = \ln \sum_j e^{z_j} - z_k", sympy.log(sympy.Sum(sympy.exp(z[j]), (j, 1, K))) - z[k]),
+        (r"J = y_k \sum_j r_j - r_k", sympy.IndexedBase("y", real=True)[k] * sympy.Sum(r[j], (j, 1, K)) - r[k]),
+        (r"f(x) = \tanh^2 u", sympy.tanh(u) ** 2),
+        (r"f(x) = x\,\sigma(\beta x)", x / (1 + sympy.exp(-beta * x))),
+        (r"f(x) = \max\bigl(0, \min(1, s x + \tfrac{1}{2})\bigr)",
+         sympy.Max(0, sympy.Min(1, s * x + sympy.Rational(1, 2)))),
+        (r"f(x) = \frac{x}{1 + |x|}", x / (1 + sympy.Abs(x))),
+        (r"f(x) = 0.044715\,x^{3}", sympy.Rational(44715, 10**6) * x**3),
+        (r"f(x) = \sqrt{2/\pi} \cdot x", sympy.sqrt(2 / sympy.pi) * x),
+        (r"f(x) = \sigma'(x)", sympy.diff(sigma, x)),
+        (r"f(x) = \Phi(x) + x\,\varphi(x)",
+         (1 + sympy.erf(x / sympy.sqrt(2))) / 2 + x * sympy.exp(-x**2 / 2) / sympy.sqrt(2 * sympy.pi)),
+        (r"f(x) = \operatorname{sech}^2\bigl(\operatorname{sp}(x)\bigr)",
+         sympy.sech(sympy.log(1 + sympy.exp(x))) ** 2),
+        (r"f(x) = \delta_{ij} - \alpha", sympy.KroneckerDelta(i, j) - alpha),
+        (r"f(x) = \begin{cases} s & |x| < \frac{1}{2s} \\ 0 & \text{otherwise} \end{cases}",
+         sympy.Piecewise((s, sympy.Abs(x) < 1 / (2 * s)), (0, True))),
+        (r"f(x) = f'(x)", sympy.Derivative(f(x), x)),
+        (r"f(x) = \frac{\partial J}{\partial z_k}",
+         sympy.Derivative(sympy.Symbol("J", real=True), z[k], evaluate=False)),
+    ]
+
+
+@pytest.mark.parametrize(("latex", "expected"), _readings())
+def test_translator_reads(latex, expected):
+    (statement,) = parse(latex)
+    assert statement.sides[-1] == expected, f"{latex} read as {statement.sides[-1]}, not {expected}"
+
+
+def test_translator_reads_statements():
+    """Chains in a piece give one side per reading; \\quad separates statements; a
+    parenthesised condition and a \\text note attach to the statement before them."""
+    x, alpha = sympy.symbols("x alpha", real=True)
+    f = sympy.Function("f")(x)
+    (st,) = parse(r"f'(x) = \begin{cases} 1 & x > 0 \\ \alpha e^{x} = f(x) + \alpha & x \le 0 \end{cases}")
+    assert st.sides[1:] == (sympy.Piecewise((1, x > 0), (alpha * sympy.exp(x), x <= 0)),
+                            sympy.Piecewise((1, x > 0), (f + alpha, x <= 0)))
+    (st,) = parse(r"f'(x) = 0 \quad (x \ne 0)")
+    assert st.condition == sympy.Ne(x, 0)
+    _, draw, mean = parse(r"f(x) = a x, \quad a \sim U(l, u) \text{ (training)}, \ a = \tfrac{l + u}{2}")
+    assert draw.relation == "~" and draw.note == "(training)" and isinstance(draw.sides[1], Uniform)
+    assert mean.sides[1] == sympy.Symbol("l", real=True) / 2 + sympy.Symbol("u", real=True) / 2
+
+
+@pytest.mark.parametrize(("latex", "message"), [
+    (r"f(x) = \frac{1}{1 + e^{-x}", r"expected '\}'"),
+    (r"f(x) = \max(0, x", r"expected '\)'"),
+    (r"f(x) = \begin{cases} 1 & x > 0 \end{matrix}", "closed by another environment"),
+    (r"f(x) = \begin{cases} 0 & \text{otherwise} \\ 1 & x > 0 \end{cases}", "must be the last piece"),
+    (r"f(x) = \foo(x)", "unknown or unsupported command"),
+    (r"f(x) = \operatorname{relu}(x)", "unknown \\\\operatorname"),
+    (r"f(x) = \ln 2 x", "takes one factor"),
+    (r"f(x) = 1 / 2 x", "ambiguous"),
+    (r"f(x) = x +", "expected a number"),
+    (r"f(x) = \sqrt[3]{x}", "only square roots"),
+    (r"f(x) = \tanh^{-1}(x)", "negative power"),
+    (r"f(x) = x^23", "in braces"),
+    (r"f(x) \approx x", "needs '=' or"),
+    (r"f(x) = x \sim U(0, 1)", "mixes = and"),
+    (r"f(x) = \bigl x", "followed by a bracket"),
+    (r"f(x) = x ?", "unexpected character"),
+    (r"f(x) = \delta_{i}", "two indices"),
+    (r"f(x) = \text{x}", "expected a number"),
+    (r"f(x) = x_{\alpha}", "letters, whole numbers and commas"),
+])
+def test_translator_rejects(latex, message):
+    with pytest.raises(LatexError, match=message) as info:
+        parse(latex)
+    assert "at character" in str(info.value)  # and it points at the place
+
+
+def test_translator_takes_a_string():
+    with pytest.raises(TypeError, match="latex must be a str"):
+        parse(None)
+
+
+# ----------------------------------------------------------------------------------------
+# The checks fail on a wrong formula (and pass a right one written differently)
+# ----------------------------------------------------------------------------------------
+def test_a_right_formula_written_otherwise_passes():
+    sigmoid = nl.activations.get("sigmoid")
+    check_activation_derivative(sigmoid, r"\sigma'(x) = \frac{e^{-x}}{(1 + e^{-x})^2}")
+    check_activation_formula(nl.activations.get("tanh"), r"\tanh(x) = 2\,\sigma(2x) - 1")
+    check_loss_gradient(LOSSES["softmax_cross_entropy"],
+                        r"\frac{\partial J}{\partial z_k} = \frac{e^{z_k}}{\sum_j e^{z_j}} - r_k",
+                        LOSSES["softmax_cross_entropy"].formula)
+
+
+@pytest.mark.parametrize(("check", "case", "latex"), [
+    # sigma' with the sign of the second term flipped, and the slides' dropped minus sign
+    ("derivative", "sigmoid", r"\sigma'(x) = \sigma(x)\,\bigl(1 + \sigma(x)\bigr)"),
+    ("derivative", "sigmoid", r"\sigma'(x) = \frac{-e^{-x}}{(1 + e^{-x})^2}"),
+    # right everywhere but at the kink, where the kernel returns relu'(0) = 0
+    ("derivative", "relu", r"f'(x) = \begin{cases} 1 & x \ge 0 \\ 0 & x < 0 \end{cases}"),
+    ("derivative", "hard_sigmoid", r"f'(x) = \begin{cases} s & |x| < \frac{1}{s} \\ 0 & \text{otherwise} \end{cases}"),
+    ("derivative", "elu", r"f'(x) = \begin{cases} 1 & x > 0 \\ \alpha e^{x} = f(x) - \alpha & x \le 0 \end{cases}"),
+    ("formula", "swish(beta=2)", r"f(x) = x\,\sigma(x)"),
+    ("formula", "gelu(approximate=tanh)",
+     r"f(x) = \frac{x}{2}\Bigl(1 + \tanh\bigl(\sqrt{2/\pi}\,(x + 0.0447\,x^{3})\bigr)\Bigr)"),
+    ("formula", "selu", r"f(x) = \begin{cases} \lambda x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}"),
+    # darknet's trick written wrong, and a derivative that never uses the output
+    ("output", "tanh", r"\tanh'(x) = 1 - \tanh(x)"),
+    ("output", "elu", r"f'(x) = \begin{cases} 1 & x > 0 \\ f(x) - \alpha & x \le 0 \end{cases}"),
+    ("output", "sigmoid", r"\sigma'(x) = \frac{e^{-x}}{(1 + e^{-x})^2}"),
+])
+def test_a_wrong_activation_formula_fails(check, case, latex):
+    run = {"formula": check_activation_formula, "derivative": check_activation_derivative,
+           "output": check_output_form}[check]
+    with pytest.raises(AssertionError):
+        run(CASES[case], latex)
+
+
+@pytest.mark.parametrize(("case", "which", "latex"), [
+    ("cross_entropy", "gradient", r"\frac{\partial J}{\partial y_k} = \frac{r_k}{y_k}"),
+    ("mse", "gradient", r"\frac{\partial J}{\partial y_k} = \frac{1}{K} (y_k - r_k)"),
+    ("softmax_cross_entropy", "gradient", r"\frac{\partial J}{\partial z_k} = y_k \sum_j r_j - r_k = y_k + r_k"),
+    ("nll", "formula", r"J = -\sum_{k=1}^{K} r_k\, l_k, \quad l_k = \ln(1 - y_k)"),
+    ("binary_cross_entropy(from_logits=True)", "formula", r"J = \sum_k \bigl(\ln(1 + e^{-z_k}) - r_k z_k\bigr)"),
+    ("squared_error", "formula", r"J = \sum_{k} (r_k - y_k)^2"),
+])
+def test_a_wrong_loss_formula_fails(case, which, latex):
+    loss = LOSSES[case]
+    with pytest.raises(AssertionError):
+        if which == "formula":
+            check_loss_formula(loss, latex, loss.gradient_formula)
+        else:
+            check_loss_gradient(loss, latex, loss.formula)
+
+
+def test_a_wrong_softmax_formula_fails():
+    act = nl.activations.get("softmax", temperature=2.5)
+    with pytest.raises(AssertionError):  # the 1/T of the chain rule forgotten
+        check_softmax_family(act, act.formula, r"\frac{\partial y_i}{\partial z_j} = y_i\,(\delta_{ij} - y_j)")
+    with pytest.raises(AssertionError):
+        check_softmax_family(act, r"y_i = \frac{e^{z_i}}{\sum_{j=1}^{K} e^{z_j}}", act.derivative_formula)
