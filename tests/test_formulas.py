@@ -713,3 +713,41 @@ def test_a_wrong_softmax_formula_fails():
         check_softmax_family(act, act.formula, r"\frac{\partial y_i}{\partial z_j} = y_i\,(\delta_{ij} - y_j)")
     with pytest.raises(AssertionError):
         check_softmax_family(act, r"y_i = \frac{e^{z_i}}{\sum_{j=1}^{K} e^{z_j}}", act.derivative_formula)
+
+
+# ----------------------------------------------------------------------------------------
+# The book shows these formulas, not copies of them
+# ----------------------------------------------------------------------------------------
+DOCS = ROOT / "docs"
+
+#: The definitions the book writes by hand: (page, a piece of LaTeX that stands on it, the
+#: LaTeX it is checked as, the activation and parameters it must agree with). The softmax
+#: chapter opens with the plain softmax, before the temperature is introduced.
+HAND_COPIES = [
+    ("softmax.rst", r"\frac{e^{z_i}}{\sum_{j=1}^{K} e^{z_j}}",
+     r"y_i = \frac{e^{z_i}}{\sum_{j=1}^{K} e^{z_j}}", "softmax", {"temperature": 1.0}),
+]
+
+
+def test_vector_activations_show_their_formulas_from_the_metadata():
+    """Softmax, log-softmax and maxout have no page of their own: the softmax chapter
+    shows their formula and derivative with ``.. activation-math::``, which reads them
+    from the class (the elementwise ones use activation-facts, the losses loss-facts:
+    tests/test_docs.py)."""
+    text = (DOCS / "softmax.rst").read_text(encoding="utf-8")
+    shown: dict[str, set] = {}
+    for name, options in re.findall(r"^\.\. activation-math:: (\w+)\n((?:   :\w+:.*\n)*)", text, re.MULTILINE):
+        show = re.search(r":show: (.*)", options)
+        shown.setdefault(name, set()).update(s.strip() for s in (show.group(1) if show else "formula").split(","))
+    for name in nl.activations.available():
+        if not nl.activations.get(name).elementwise:
+            assert shown.get(name) == {"formula", "derivative_formula"}, (
+                f"docs/softmax.rst shows {sorted(shown.get(name, []))} of {name} through activation-math")
+
+
+@pytest.mark.parametrize(("page", "piece", "latex", "name", "params"), HAND_COPIES)
+def test_hand_written_definitions_agree_with_the_metadata(page, piece, latex, name, params):
+    text = (DOCS / page).read_text(encoding="utf-8")
+    assert piece in text, f"docs/{page} no longer shows {piece}: update HAND_COPIES"
+    act = nl.activations.get(name, **params)
+    check_softmax_family(act, latex, act.derivative_formula)
