@@ -11,10 +11,13 @@ parser for exactly the notation the metadata uses. Each construct has one meanin
 ``\frac{\partial J}{\partial z_k}``        ``Derivative(J, z[k])``, left unevaluated
 ``f(x)``, ``f'(x)``, bare ``f``            an undefined function ``f`` and its
                                            derivative; a bare ``f`` is the symbol f
+                                           (another letter before ``(`` is an error:
+                                           function or product? ``d`` is one too)
 ``\sigma``, ``\tanh``, ``\ln`` = ``\log``  logistic sigmoid, tanh, natural logarithm
 ``\exp``, ``e^{t}``, ``\sqrt{t}``          the exponential, the square root
 ``\Phi``, ``\varphi`` = ``\phi``           standard normal distribution and density
 ``\operatorname{erf|sech|sp|softplus}``    sp = softplus = ln(1 + e^t)
+``\operatorname{softmax}(z)_k``             e^{z_k} / sum_j e^{z_j}; ``\mathbf{z}`` is z
 ``\max(a, b)``, ``\min(a, b)``             ``Max``, ``Min``
 ``\max_{p = 1, \dots, k} t``, ``\arg\max_q t``  the largest t (first arg max) over p
 ``\sum_{k=1}^{K} t``, ``\sum_k t``         ``Sum`` (upper bound K when not written)
@@ -104,7 +107,7 @@ FUNCTIONS = {
     "sigma": _sigmoid, "Phi": _normal_cdf, "varphi": _normal_pdf, "phi": _normal_pdf,
     "erf": sympy.erf, "sech": sympy.sech, "sp": _softplus, "softplus": _softplus,
 }
-OPERATORNAMES = {"erf", "sech", "sp", "softplus"}  # written \operatorname{...}
+OPERATORNAMES = {"erf", "sech", "sp", "softplus", "softmax"}  # written \operatorname{...}
 GREEK = {"alpha", "beta", "gamma", "lambda", "mu", "theta", "tau", "varepsilon", "epsilon"}
 RELATIONS = {"<": sympy.Lt, ">": sympy.Gt, "le": sympy.Le, "leq": sympy.Le, "ge": sympy.Ge,
              "geq": sympy.Ge, "ne": sympy.Ne, "neq": sympy.Ne, "=": sympy.Eq}
@@ -156,7 +159,7 @@ class _Token:
 
 _TOKEN = re.compile(r"\s*(?:(?P<cmd>\\(?:[A-Za-z]+|.))|(?P<num>\d+(?:\.\d+)?)|(?P<letter>[A-Za-z])"
                     r"|(?P<sym>[-+*/=()\[\]{}^_,|'&<>]))")
-_BRACED = {"text", "operatorname", "begin", "end"}  # read their {argument} raw
+_BRACED = {"text", "operatorname", "begin", "end", "mathbf"}  # read their {argument} raw
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -177,9 +180,11 @@ def _tokens(text: str) -> list[_Token]:
             name = value[1:]
             if name in _BRACED:
                 arg, pos = _braced_argument(text, pos, value)
+                if name == "mathbf" and not re.fullmatch(r"\s*[A-Za-z]\s*", arg):
+                    raise LatexError("\\mathbf takes one letter (a vector)", text, start)
                 kind, value = {"text": ("text", arg), "operatorname": ("opname", arg.strip()),
-                               "begin": ("begin", arg),
-                               "end": ("end", arg)}[name]
+                               "begin": ("begin", arg), "end": ("end", arg),
+                               "mathbf": ("letter", arg.strip())}[name]
             elif name in SPACING:
                 kind, value = ("sep", name) if name in ("quad", "qquad") else ("", "")
             elif name in SIZES:
@@ -444,7 +449,7 @@ class _Parser:
             if tok.value not in OPERATORNAMES:
                 self.fail("unknown \\operatorname")
             self.take()
-            return self.function(tok.value)
+            return self.softmax() if tok.value == "softmax" else self.function(tok.value)
         if tok.kind == "begin":
             readings = self.cases(allow_chains=False)
             return readings[0]
@@ -472,6 +477,12 @@ class _Parser:
             if self.at("sym", "_"):
                 self.fail("e is Euler's number; it takes no subscript")
             return sympy.E
+        if name == "d":
+            self.fail("d is not read as a differential or a symbol: write derivatives as f'(x) "
+                      "or \\frac{\\partial f}{\\partial x}", tok)
+        if self.at("sym", "("):
+            self.fail(f"{name}(...) could be a function or a product: write {name} \\cdot (...), "
+                      "or name the function in undefined=")
         return self.subscripted(name)
 
     def subscripted(self, name: str) -> sympy.Expr:
@@ -558,6 +569,19 @@ class _Parser:
             return sympy.Derivative(numerator, variable, evaluate=False)
         numerator = self.group("{", "}")
         return numerator / self.group("{", "}")
+
+    def softmax(self) -> sympy.Expr:
+        """``\\operatorname{softmax}(z)_k`` = e^{z_k} / sum_j e^{z_j}, j from 1 to K."""
+        self.expect("sym", "(")
+        vector = self.expect("letter").value
+        self.expect("sym", ")")
+        if not self.at("sym", "_"):
+            self.fail("softmax(z) is a vector: write the entry, softmax(z)_k")
+        self.take()
+        (k,) = self.indices()
+        z = sympy.IndexedBase(vector, real=True)
+        j = sympy.Dummy("j", integer=True)
+        return sympy.exp(z[k]) / sympy.Sum(sympy.exp(z[j]), (j, 1, self.symbol(self.implicit_upper)))
 
     def max_min(self, name: str) -> sympy.Expr:
         self.expect("sym", "(")

@@ -17,6 +17,7 @@ the translator rejects what it cannot read and that a wrong formula fails these 
 """
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
@@ -641,6 +642,10 @@ def test_translator_reads_statements():
     (r"f(x) = x ?", "unexpected character"),
     (r"f(x) = \delta_{i}", "two indices"),
     (r"f(x) = \text{x}", "expected a number"),
+    (r"y_i = \operatorname{softmax}(\mathbf{zz})_i", "takes one letter"),
+    (r"y = \operatorname{softmax}(z)", "write the entry"),
+    (r"f'(x) = \frac{d}{dx}\,x^2", "not read as a differential"),
+    (r"f(x) = g(x) + 1", "function or a product"),
     (r"f(x) = x_{\alpha}", "letters, whole numbers and commas"),
 ])
 def test_translator_rejects(latex, message):
@@ -720,12 +725,12 @@ def test_a_wrong_softmax_formula_fails():
 # ----------------------------------------------------------------------------------------
 DOCS = ROOT / "docs"
 
-#: The definitions the book writes by hand: (page, a piece of LaTeX that stands on it, the
-#: LaTeX it is checked as, the activation and parameters it must agree with). The softmax
-#: chapter opens with the plain softmax, before the temperature is introduced.
+#: The definitions the book writes by hand: (page, the LaTeX as it stands there, the
+#: activation and parameters it must agree with). The softmax chapter opens with the plain
+#: softmax, before the temperature is introduced.
 HAND_COPIES = [
-    ("softmax.rst", r"\frac{e^{z_i}}{\sum_{j=1}^{K} e^{z_j}}",
-     r"y_i = \frac{e^{z_i}}{\sum_{j=1}^{K} e^{z_j}}", "softmax", {"temperature": 1.0}),
+    ("softmax.rst", r"y_i = \operatorname{softmax}(\mathbf{z})_i = \frac{e^{z_i}}{\sum_{j=1}^{K} e^{z_j}}",
+     "softmax", {"temperature": 1.0}),
 ]
 
 
@@ -745,9 +750,34 @@ def test_vector_activations_show_their_formulas_from_the_metadata():
                 f"docs/softmax.rst shows {sorted(shown.get(name, []))} of {name} through activation-math")
 
 
-@pytest.mark.parametrize(("page", "piece", "latex", "name", "params"), HAND_COPIES)
-def test_hand_written_definitions_agree_with_the_metadata(page, piece, latex, name, params):
+@pytest.mark.parametrize(("page", "latex", "name", "params"), HAND_COPIES)
+def test_hand_written_definitions_agree_with_the_metadata(page, latex, name, params):
     text = (DOCS / page).read_text(encoding="utf-8")
-    assert piece in text, f"docs/{page} no longer shows {piece}: update HAND_COPIES"
+    assert latex in text, f"docs/{page} no longer shows {latex}: update HAND_COPIES"
     act = nl.activations.get(name, **params)
     check_softmax_family(act, latex, act.derivative_formula)
+
+
+def docstring_math(cls) -> list[str]:
+    """The LaTeX of every ``.. math::`` block of a class docstring, one line each."""
+    doc = inspect.getdoc(cls)
+    blocks = re.findall(r"^\.\. math:: (.*(?:\n {2,}\S.*)*)", doc, re.MULTILINE)
+    return [" ".join(line.strip() for line in block.splitlines()) for block in blocks]
+
+
+@pytest.mark.parametrize("name", nl.losses.available())
+def test_loss_docstrings_agree_with_the_metadata(name):
+    """The API reference shows each loss's docstring, whose maths is written by hand:
+    each block is checked like the metadata, for the variant whose input it names."""
+    blocks = docstring_math(type(nl.losses.get(name)))
+    assert blocks, f"the docstring of {name} shows no formula"
+    variants = [loss for loss in LOSSES.values() if loss.name == name]
+    pieces = [piece for block in blocks for piece in re.split(r",?\s*\\qquad\s*", block)]
+    gradients = [piece for piece in pieces if piece.startswith(r"\frac{\partial")]
+    formulas = [piece for piece in pieces if piece not in gradients]
+    assert len(formulas) == len(gradients), f"{name}: each J_i needs its gradient: {pieces}"
+    for formula, gradient in zip(formulas, gradients, strict=True):
+        pred = input_name(variants[0], gradient)
+        (loss,) = [v for v in variants if input_name(v, v.gradient_formula) == pred]
+        check_loss_formula(loss, formula, gradient)
+        check_loss_gradient(loss, gradient, formula)
