@@ -331,8 +331,8 @@ def test_rrelu_training_draw():
     assert np.all((low <= slopes) & (slopes <= high)) and np.ptp(slopes) > 0.1 * (high - low)
     dout = act.derivative(xs, training=True)
     derivative = Parts(parse(act.derivative_formula)).main
-    f_sides = [mp_function(bind_function(s, "f", sympy.Symbol("unused")), X, a) for s in parts.main.sides[1:]]
-    df_sides = [mp_function(s, X, a) for s in derivative.sides[1:]]
+    f_sides = [mp_function(side, X, a) for side in parts.main.sides[1:]]  # the left side is f(x)
+    df_sides = [mp_function(side, X, a) for side in derivative.sides[1:]]
     with mpmath.workdps(DPS):
         for x, slope, y, dy in zip(xs, slopes, out, dout, strict=True):
             for side in f_sides:
