@@ -330,11 +330,11 @@ class CrossEntropy(_Picked):
 class NegativeLogLikelihood(_Picked):
     r"""Negative log-likelihood of log-probabilities l = ln y (the course's J(theta)).
 
-    .. math:: J_i = -\sum_k r_k l_k = -l_{\text{label}}, \qquad
-              \frac{\partial J_i}{\partial l_k} = -r_k
+    .. math:: J_i = -\sum_k r_k l_k, \qquad \frac{\partial J_i}{\partial l_k} = -r_k
 
-    With reduction "mean", J = -(1/m) sum_i sum_k 1{y^(i) = k} ln softmax(theta_k^T x^(i))
-    when l is the log-softmax of the scores: the multinomial log-likelihood J(theta).
+    For an integer label c the sum is -l_c. With reduction "mean",
+    J = -(1/m) sum_i sum_k 1{y^(i) = k} ln softmax(theta_k^T x^(i)) when l is the
+    log-softmax of the scores: the multinomial log-likelihood J(theta).
     pred is l of shape (m, K); target is labels (m,) or rows r (m, K).
     """
 

@@ -13,6 +13,14 @@ that the 17 activation pages cannot drift apart or away from the code:
     The kernel block of ``activation.pxd`` between ``# <kernel>`` and ``# </kernel>``
     (plus the blocks it calls), and a doctest comparing ``derivative`` and
     ``second_derivative`` with central finite differences.
+``.. activation-math:: NAME``
+    The ``formula`` of the class (or the attributes named by ``:show:``, e.g.
+    ``formula, derivative_formula``) as a bare display, for prose that introduces it
+    itself: the softmax chapter.
+``.. loss-facts:: NAME``
+    The ``formula`` and ``gradient_formula`` of a loss class.
+
+tests/test_formulas.py checks every one of these formulas against SymPy and the kernels.
 
 Both NAME directives take ``:params: key=value, ...`` to pick a variant, e.g. GELU's
 ``approximate=tanh``. The pieces that need no Sphinx (reading activation.pxd and the
@@ -158,6 +166,24 @@ class ActivationFacts(_ActivationDirective):
         return self.parse_rst(lines)
 
 
+class ActivationMath(_ActivationDirective):
+    """Formulas of one activation, read from its class, as one display of equations."""
+
+    option_spec: ClassVar[dict] = {"params": directives.unchanged, "show": directives.unchanged}
+    SHOWABLE = ("formula", "derivative_formula")
+
+    def run(self):
+        act = self.activation()[2]
+        shown = [s.strip() for s in self.options.get("show", "formula").split(",")]
+        unknown = [s for s in shown if s not in self.SHOWABLE]
+        if unknown:
+            raise self.error(f":show: takes {', '.join(self.SHOWABLE)}; got {', '.join(unknown)}")
+        lines = [".. math::", ""]
+        for attr in shown:
+            lines += [f"   {getattr(act, attr)}", ""]
+        return self.parse_rst(lines)
+
+
 class ActivationKernel(_ActivationDirective):
     """The kernel source included from activation.pxd and a finite-difference doctest."""
 
@@ -272,6 +298,7 @@ def setup(app):
     app.add_directive("activation-table", ActivationTable)
     app.add_directive("activation-facts", ActivationFacts)
     app.add_directive("activation-kernel", ActivationKernel)
+    app.add_directive("activation-math", ActivationMath)
     app.add_directive("loss-facts", LossFacts)
     app.add_transform(LiftKernelSections)
     app.add_css_file("neuronlab.css")
