@@ -48,7 +48,8 @@ test: build
 # target rebuilds them with the checks on, runs the kernel tests, and restores the fast build.
 test-debug: $(VENV)/.installed
 	NEURONLAB_BOUNDSCHECK=1 $(PY) setup.py -q build_ext --inplace
-	$(PY) -m pytest tests/test_activations.py tests/test_bad_input.py tests/test_softmax.py tests/test_losses.py -q; \
+	$(PY) -m pytest tests/test_activations.py tests/test_bad_input.py tests/test_softmax.py tests/test_losses.py \
+	  tests/test_optim.py tests/test_network.py -q; \
 	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
 
 # The fuzz tests of tests/test_fuzz.py with the big hypothesis profile (about 10^5 examples).
@@ -60,7 +61,8 @@ fuzz: build
 # Python is not instrumented, so the runtime is preloaded, and its by-design leaks are ignored;
 # a huge allocation (the fuzz's (2**40, 0)-shaped cases) is a MemoryError as without ASan.
 ASAN_TESTS := $(wildcard tests/test_activations.py) tests/test_softmax.py tests/test_losses.py \
-              tests/test_layers.py tests/test_smoke.py tests/test_fuzz.py tests/test_threads.py
+              tests/test_layers.py tests/test_network.py tests/test_optim.py tests/test_smoke.py \
+              tests/test_fuzz.py tests/test_threads.py
 asan: $(VENV)/.installed
 	NEURONLAB_SANITIZE=address $(PY) setup.py -q build_ext --inplace
 	LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
