@@ -153,6 +153,11 @@ class Loss:
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
         raise NotImplementedError
 
+    def _batch_spec(self, k: int, labels: bool) -> tuple[int, int, float] | None:
+        """(family, op, parameter) for ``_losses.batch_loss`` with k outputs and integer labels
+        or target rows, or None where the loss has no such compiled form."""
+        return None
+
 
 def _as_array(target: Any) -> np.ndarray:
     if isinstance(target, str | bytes):
@@ -279,6 +284,9 @@ class SoftmaxCrossEntropy(Loss):
     def params(self):
         return {"reduction": self.reduction, "label_smoothing": self.label_smoothing}
 
+    def _batch_spec(self, k, labels):
+        return _losses.LossFamily.SOFTMAX_CE, 0, self.label_smoothing
+
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
         return _losses.softmax_cross_entropy(rows, labels, r, grad, per_sample,
                                              self.label_smoothing, scale, want_grad, want_rows,
@@ -293,6 +301,9 @@ class _Pointwise(Loss):
     def _factor(self, k: int) -> float:
         return 1.0
 
+    def _batch_spec(self, k, labels):
+        return None if labels else (_losses.LossFamily.POINTWISE, int(self.op), self._factor(k))
+
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
         if labels.shape[0]:
             r = _one_hot(labels, rows.shape[1], rows.dtype)
@@ -303,6 +314,9 @@ class _Pointwise(Loss):
 
 class _Picked(_Pointwise):
     """With integer labels only the labelled output has r = 1: one term per sample."""
+
+    def _batch_spec(self, k, labels):
+        return (_losses.LossFamily.PICKED, int(self.op), 1.0) if labels else super()._batch_spec(k, labels)
 
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
         if not labels.shape[0]:

@@ -203,9 +203,11 @@ class _Passes:
     for every network when ``compiled`` is false, which the tests use to compare the two).
     """
 
-    def __init__(self, layers: list[Layer], rows: int, training: bool, compiled: bool = True):
-        self.layers, self.training = layers, training
+    def __init__(self, layers: list[Layer], loss: losses.Loss, rows: int, training: bool,
+                 compiled: bool = True):
+        self.layers, self.loss, self.training = layers, loss, training
         dtype = layers[0].dtype
+        self.no_rows = np.empty(0, dtype)  # per-sample losses, which the passes do not need
         self.kernels = [_Kernels(layer.activation) if _has_fixed_kernels(layer.activation) else None
                         for layer in layers]
         self.stack = None
@@ -247,6 +249,31 @@ class _Passes:
             return
         for layer in reversed(self.layers):
             grad_a = layer.backward(grad_a)
+
+    def loss_and_gradient(self, out: np.ndarray, labels: np.ndarray, r: np.ndarray,
+                          grad_out: np.ndarray) -> float:
+        """J for a checked batch, with dJ/da^(L) written into grad_out (one compiled pass).
+
+        J is the mean or the sum over the batch, as the loss's reduction says.
+        """
+        scale = 1.0 / out.shape[0] if self.loss.reduction == "mean" else 1.0
+        return self.loss._kernel(out, labels, r, grad_out, self.no_rows, scale, True, False) * scale
+
+    def step(self, x: np.ndarray, labels: np.ndarray, r: np.ndarray,
+             grad_out: np.ndarray) -> tuple[float, np.ndarray]:
+        """Forward, the loss and dJ/da^(L), backward: (J, a^(L)) for one training batch.
+
+        With the compiled stack and a loss it knows, that is one call into compiled code.
+        """
+        spec = self.stack is not None and self.loss._batch_spec(grad_out.shape[1], labels.shape[0] > 0)
+        if spec:
+            scale = 1.0 / x.shape[0] if self.loss.reduction == "mean" else 1.0
+            J = self.stack.step(x, labels, r, grad_out, *spec, scale) * scale
+            return J, self.stack.outputs[-1][:x.shape[0]]
+        out = self.forward(x)
+        J = self.loss_and_gradient(out, labels, r, grad_out)
+        self.backward(grad_out)
+        return J, out
 
     def z(self, l: int, m: int) -> np.ndarray:  # noqa: E741 (l as in z^(l))
         """z^(l) of the last forward pass, of m samples."""
@@ -314,7 +341,6 @@ class Network:
         self.history: History | None = None
         self.optimizer: optim.Optimizer | None = None
         self._step_buffers: dict[int, dict[str, np.ndarray]] = {}
-        self._no_rows = np.empty(0, self.dtype)  # per-sample losses, which "mean" does not fill
         self._compiled = True  # the compiled passes where possible (see _Passes)
 
     def _gather_parameters(self) -> None:
@@ -442,14 +468,6 @@ class Network:
                 "grad_out": np.empty((m, self.n_out), self.dtype)}
         return buf
 
-    def _loss_and_gradient(self, out: np.ndarray, labels: np.ndarray, r: np.ndarray,
-                           grad_out: np.ndarray) -> float:
-        """J for a checked batch, with dJ/da^(L) written into grad_out (one compiled pass)."""
-        m = out.shape[0]
-        scale = 1.0 / m if self.loss.reduction == "mean" else 1.0
-        total = self.loss._kernel(out, labels, r, grad_out, self._no_rows, scale, True, False)
-        return total * scale
-
     def _targets(self, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(labels, r) as the loss kernels take them: one of the two is empty."""
         if self.is_classifier:
@@ -561,7 +579,7 @@ class Network:
 
         history, opt = self.history, self.optimizer
         m = X.shape[0]
-        passes = _Passes(self.layers, min(batch_size, m), True, self._compiled)
+        passes = _Passes(self.layers, self.loss, min(batch_size, m), True, self._compiled)
         theta = self._theta                    # every parameter (see _gather_parameters)
         params_and_grads = [(theta, self._grad)]
         last_good = theta.copy()               # the end of the last epoch, for a NaN loss
@@ -592,8 +610,7 @@ class Network:
                         labels = labels_epoch[start:stop] if labels_epoch.size else labels_epoch
                         r = r_epoch[start:stop] if r_epoch.size else r_epoch
                         buf = self._buffers(n)
-                        out = passes.forward(X_epoch[start:stop])
-                        J = self._loss_and_gradient(out, labels, r, buf["grad_out"])
+                        J, out = passes.step(X_epoch[start:stop], labels, r, buf["grad_out"])
                         if not math.isfinite(J):
                             np.copyto(theta, last_good)
                             opt.reset()  # its momenta hold the NaN too
@@ -602,7 +619,6 @@ class Network:
                                 "the weights are back to the last good epoch. The learning rate "
                                 f"({opt.learning_rate}) is probably too high: try a smaller one, "
                                 "or check the data's scale")
-                        passes.backward(buf["grad_out"])
                         opt.step(params_and_grads)
                         total_loss += J * n if self.loss.reduction == "mean" else J
                         if self.is_classifier:
@@ -735,7 +751,7 @@ class Network:
     # -- using the trained network -------------------------------------------------------------
     def _outputs(self, X: np.ndarray) -> np.ndarray:
         """a^(L) for checked samples, in evaluation mode (a new array)."""
-        passes = _Passes(self.layers, min(_EVAL_CHUNK, X.shape[0]), False, self._compiled)
+        passes = _Passes(self.layers, self.loss, min(_EVAL_CHUNK, X.shape[0]), False, self._compiled)
         out = np.empty((X.shape[0], self.n_out), self.dtype)
         for start in range(0, X.shape[0], _EVAL_CHUNK):
             stop = min(start + _EVAL_CHUNK, X.shape[0])
@@ -745,7 +761,7 @@ class Network:
     def forward(self, X: Any) -> np.ndarray:
         """The network's output a^(L) for the samples X, in the current mode (a new array)."""
         X = self._check_X(X)
-        return _Passes(self.layers, X.shape[0], self.training, self._compiled).forward(X).copy()
+        return _Passes(self.layers, self.loss, X.shape[0], self.training, self._compiled).forward(X).copy()
 
     __call__ = forward
 
@@ -809,7 +825,7 @@ class Network:
         X = self._check_X(X)
         target = self._check_y(y, X.shape[0])
         labels, r = self._targets(target)
-        passes = _Passes(self.layers, X.shape[0], True, self._compiled)
+        passes = _Passes(self.layers, self.loss, X.shape[0], True, self._compiled)
         grad_out = np.empty((X.shape[0], self.n_out), self.dtype)
         random = [(layer.activation.rng, layer.activation.rng.bit_generator.state)
                   for layer in self.layers if isinstance(layer.activation, activations.RReLU)]
@@ -817,7 +833,7 @@ class Network:
         def J(_=None):
             for rng, state in random:
                 rng.bit_generator.state = state
-            return self._loss_and_gradient(passes.forward(X), labels, r, grad_out)
+            return passes.loss_and_gradient(passes.forward(X), labels, r, grad_out)
 
         J()
         passes.backward(grad_out)

@@ -82,12 +82,12 @@ def test_compiled_stack_matches_the_layers_own_passes(hidden, params, dtype):
                       nl.Layer(5, 3, "identity", seed=2, dtype=dtype)])
     for layer in net.layers:
         layer.b[...] = rng.normal(size=layer.b.shape)   # a bias that matters
-    passes = network._Passes(net.layers, 16, training=True)   # room for 16, a batch of 13
+    passes = network._Passes(net.layers, net.loss, 16, training=True)   # room for 16, a batch of 13
     assert passes.stack is not None
     grad = np.empty((13, 3), dtype)
     labels, r = net._targets(nl.losses.check_labels(y, 13, 3))
     out = passes.forward(X).copy()
-    net._loss_and_gradient(out, labels, r, grad)
+    passes.loss_and_gradient(out, labels, r, grad)
     passes.backward(grad)
     compiled = [g.copy() for _, _, g in net.named_parameters()]
     z_compiled = passes.z(0, 13).copy()
@@ -121,6 +121,45 @@ def test_compiled_and_layer_paths_train_alike(hidden):
     assert h.dead_relu == g.dead_relu and h.saturated == g.saturated and h.accuracy == g.accuracy
     assert (h.dead_relu[0][0] is None) == (hidden == "tanh")
     assert (h.saturated[0][0] is None) == (hidden == "relu")
+
+
+LOSSES = [("softmax_cross_entropy", {}), ("softmax_cross_entropy", {"label_smoothing": 0.1}),
+          ("softmax_cross_entropy", {"reduction": "sum"}), ("cross_entropy", {}), ("nll", {}),
+          ("squared_error", {}), ("mse", {}), ("mse", {"reduction": "sum"}), ("binary_cross_entropy", {}),
+          ("binary_cross_entropy", {"from_logits": True})]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("loss", "params"), LOSSES)
+def test_compiled_step_matches_the_python_step(loss, params, dtype):
+    """One training step in one compiled call (forward, loss, backward) against the Python route."""
+    rng = np.random.default_rng(5)
+    loss = nl.losses.get(loss, **params)
+    # outputs the loss can take: probabilities for cross-entropy and BCE, log-probabilities for NLL
+    top = {"cross_entropy": "sigmoid", "binary_cross_entropy": "identity" if params else "sigmoid"}
+    last = top.get(loss.name, "identity")
+    X = rng.normal(size=(11, 4)).astype(dtype)
+    class_labels, target_rows = rng.integers(0, 3, 11), rng.uniform(size=(11, 3))
+    steps = []
+    for compiled in (True, False):
+        net = nl.Network([nl.Layer(4, 6, "elu", seed=0, dtype=dtype), nl.Layer(6, 3, last, seed=1, dtype=dtype)],
+                         loss=loss)
+        if loss.name == "nll":   # a log-softmax output, so that y_k = ln p_k is a log-probability
+            net.layers[1].b[...] = -3.0
+        target = net._check_y(class_labels if net.is_classifier else target_rows, 11)
+        labels, r = net._targets(target)
+        passes = network._Passes(net.layers, net.loss, 11, True, compiled)
+        assert (passes.stack is not None) == compiled
+        grad = np.empty((11, 3), dtype)
+        J, out = passes.step(X, labels, r, grad)
+        steps.append((J, out.copy(), grad.copy(), [g.copy() for _, _, g in net.named_parameters()]))
+    (J1, out1, g1, p1), (J2, out2, g2, p2) = steps
+    tol = {"rtol": 1e-12, "atol": 1e-14} if dtype == np.float64 else {"rtol": 1e-5, "atol": 1e-6}
+    np.testing.assert_allclose(J1, J2, **tol)
+    np.testing.assert_allclose(out1, out2, **tol)
+    np.testing.assert_allclose(g1, g2, **tol)
+    for a, b in zip(p1, p2, strict=True):
+        np.testing.assert_allclose(a, b, **tol)
 
 
 def test_compiled_stack_rejects_what_it_cannot_hold():

@@ -20,6 +20,7 @@ from scipy.linalg.cython_blas cimport ddot, dgemm, sdot, sgemm
 import numpy as np
 
 cimport neuronlab._kernels._elementwise as elementwise
+from neuronlab._kernels._losses cimport LossFamily, batch_loss
 from neuronlab._kernels._elementwise import KINDS
 
 cdef enum:
@@ -259,6 +260,48 @@ cdef class DenseStack:
             g64 = grad_out
             with nogil:
                 _backward[double](self, &g64[0, 0], m)
+
+    def step(self, x, labels, r, grad_out, int family, int op, double param, double grad_scale):
+        """One training step's passes: forward, the loss J and dJ/da^(L), backward. Returns J.
+
+        The loss is given as for ``_losses.batch_loss``: its family, op and parameter; the
+        targets as integer labels (m,) or rows r (m, n_out), the other one empty. grad_out
+        (m, n_out) receives dJ/da^(L) times grad_scale, and J is the sum over the batch of
+        the per-sample losses (the caller scales it for a mean).
+        """
+        cdef const Py_ssize_t[::1] c = labels
+        cdef const double[:, ::1] r64
+        cdef const float[:, ::1] r32
+        cdef double[:, ::1] g64
+        cdef float[:, ::1] g32
+        cdef Py_ssize_t m = self._check_rows(x, self.n_in[0], "x"), n = self.n_out[self.n_layers - 1]
+        cdef double J
+        cdef const Py_ssize_t* c_ptr = NULL
+        if not 0 <= family <= 2:
+            raise ValueError(f"family must be a LossFamily (0, 1 or 2), got {family}")
+        if c.shape[0]:
+            if c.shape[0] != m:
+                raise ValueError(f"labels has {c.shape[0]} entries for {m} samples")
+            c_ptr = &c[0]
+        elif family == LossFamily.PICKED or np.shape(r) != (m, n):
+            raise ValueError(f"the targets must be {m} labels or rows r of shape {(m, n)}")
+        if np.shape(grad_out) != (m, n):
+            raise ValueError(f"grad_out must have shape {(m, n)}, got {np.shape(grad_out)}")
+        y = self.forward(x)
+        if self.single:
+            g32 = grad_out
+            r32 = r if c_ptr == NULL else None
+            with nogil:
+                J = batch_loss(<LossFamily>family, op, <const float*>self.a[self.n_layers - 1], c_ptr,
+                               &r32[0, 0] if c_ptr == NULL else NULL, &g32[0, 0], m, n, param, grad_scale)
+        else:
+            g64 = grad_out
+            r64 = r if c_ptr == NULL else None
+            with nogil:
+                J = batch_loss(<LossFamily>family, op, <const double*>self.a[self.n_layers - 1], c_ptr,
+                               &r64[0, 0] if c_ptr == NULL else NULL, &g64[0, 0], m, n, param, grad_scale)
+        self.backward(grad_out)
+        return J
 
     cdef Py_ssize_t _check_rows(self, array, int n, str name) except -1:
         if not isinstance(array, np.ndarray) or array.ndim != 2 or array.shape[1] != n:

@@ -14,6 +14,11 @@ class PointwiseLoss(enum.IntEnum):
     BINARY_CROSS_ENTROPY = 3
     BINARY_CROSS_ENTROPY_LOGITS = 4
 
+class LossFamily(enum.IntEnum):
+    SOFTMAX_CE = 0
+    POINTWISE = 1
+    PICKED = 2
+
 def softmax_cross_entropy(z: Float, labels: Labels, r: Float, grad: Float, rows: Float,
                           label_smoothing: float, grad_scale: float, want_grad: bool,
                           want_rows: bool, n_threads: int = 1) -> float: ...

@@ -14,14 +14,6 @@ from neuronlab._kernels._rows cimport (
     row_sum_exp, row_weighted_gap, rows_per_block,
 )
 
-# The elementwise losses, loss = sum_j term(y_j, r_j) per sample (see losses.py).
-cpdef enum PointwiseLoss:
-    CROSS_ENTROPY = 0                # -r ln y, on probabilities y
-    NLL = 1                          # -r y, on log-probabilities y
-    SQUARED_ERROR = 2                # (y - r)^2 / 2
-    BINARY_CROSS_ENTROPY = 3         # -(r ln y + (1 - r) ln(1 - y))
-    BINARY_CROSS_ENTROPY_LOGITS = 4  # the same with y = sigma(z), from the logit z
-
 
 # ----------------------------------------------------------------------------------------
 # Softmax cross-entropy from logits: loss = log sum_j e^{z_j} - sum_j r_j z_j (for sum r = 1)
@@ -196,22 +188,59 @@ def pointwise_loss(int op, const floating[:, ::1] y, const floating[:, ::1] r,
     return total
 
 
+cdef double _picked_row(int op, const floating* y, Py_ssize_t c, floating* g, Py_ssize_t n,
+                        floating scale) noexcept nogil:
+    """Cross-entropy or NLL of one sample with label c: r = 1 at c and 0 elsewhere, so one term."""
+    cdef Py_ssize_t j
+    if g != NULL:
+        for j in range(n):
+            g[j] = 0
+        g[c] = _grad(op, y[c], <floating>1) * scale
+    return _term(op, y[c], <floating>1)
+
+
 def picked_loss(int op, const floating[:, ::1] y, const Py_ssize_t[::1] labels,
                 floating[:, ::1] grad, floating[::1] rows, double grad_scale, bint want_grad,
                 bint want_rows, int n_threads=1):
     """Cross-entropy or NLL with integer labels: only the labelled class has r = 1."""
-    cdef Py_ssize_t m = y.shape[0], n = y.shape[1], i, j, c
+    cdef Py_ssize_t m = y.shape[0], n = y.shape[1], i
     cdef floating scale = <floating>grad_scale
     cdef double total = 0, loss
     for i in prange(m, nogil=True, schedule="static", num_threads=n_threads,
                     use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
-        c = labels[i]
-        loss = _term(op, y[i, c], <floating>1)
-        if want_grad:
-            for j in range(n):
-                grad[i, j] = 0
-            grad[i, c] = _grad(op, y[i, c], <floating>1) * scale
+        loss = _picked_row(op, &y[i, 0], labels[i], &grad[i, 0] if want_grad else NULL, n, scale)
         if want_rows:
             rows[i] = <floating>loss
         total += loss
+    return total
+
+
+# ----------------------------------------------------------------------------------------
+# One training batch, for compiled code that holds a whole network (_dense.pyx)
+# ----------------------------------------------------------------------------------------
+cdef double batch_loss(LossFamily family, int op, const floating* y, const Py_ssize_t* labels,
+                       const floating* r, floating* grad, Py_ssize_t m, Py_ssize_t n, double param,
+                       double grad_scale) noexcept nogil:
+    """The summed loss of m samples, with its gradient times grad_scale written into grad.
+
+    The same row kernels as the functions above, on one thread: a batch of tens of samples
+    is too small to share. `labels` or `r` is NULL (see LossFamily for which each takes).
+    """
+    cdef double total = 0
+    cdef Py_ssize_t i, lo, block = rows_per_block(n)
+    cdef floating scale = <floating>grad_scale
+    if family == SOFTMAX_CE:
+        lo = 0
+        while lo < m:
+            total += _sce_block(y + lo * n, labels + lo if labels != NULL else NULL,
+                                r + lo * n if r != NULL else NULL, grad + lo * n, NULL,
+                                min(block, m - lo), n, <floating>param, scale)
+            lo += block
+    elif family == POINTWISE:
+        for i in range(m):
+            total += param * _pointwise_row(op, y + i * n, r + i * n, grad + i * n, n,
+                                            <floating>(param * grad_scale))
+    else:
+        for i in range(m):
+            total += _picked_row(op, y + i * n, labels[i], grad + i * n, n, scale)
     return total
