@@ -582,16 +582,21 @@ class Network:
                         buf = self._buffers(n)
                         out = self._forward(X_epoch[start:stop], True)
                         J = self._loss_and_gradient(out, labels, r, buf["grad_out"])
-                        if not math.isfinite(J):
+                        if math.isfinite(J):
+                            self._backward(buf["grad_out"])
+                            opt.step(params_and_grads)
+                        # A finite loss can still have an infinite gradient (-r/y for a y that
+                        # underflowed to a subnormal): the weights are checked too (min and max
+                        # propagate NaN and expose inf: two sweeps, no temporary array).
+                        if not (math.isfinite(J) and math.isfinite(theta.min()) and math.isfinite(theta.max())):
                             np.copyto(theta, last_good)
                             opt.reset()  # its momenta hold the NaN too
+                            what = f"the loss became {J}" if not math.isfinite(J) else "a weight became inf or NaN"
                             raise FloatingPointError(
-                                f"the loss became {J} in epoch {len(history.loss)} (step {steps}); "
+                                f"{what} in epoch {len(history.loss)} (step {steps}); "
                                 "the weights are back to the last good epoch. The learning rate "
                                 f"({opt.learning_rate}) is probably too high: try a smaller one, "
                                 "or check the data's scale")
-                        self._backward(buf["grad_out"])
-                        opt.step(params_and_grads)
                         total_loss += J * n if self.loss.reduction == "mean" else J
                         if self.is_classifier:
                             np.argmax(out, axis=1, out=predicted[start:stop])
@@ -753,6 +758,8 @@ class Network:
         out = self._outputs(X)
         if self.is_classifier:
             return float(np.mean(np.argmax(out, axis=1) == target))
+        # in float64: squares of float32 numbers overflow past 1.8e19
+        target, out = target.astype(np.float64), out.astype(np.float64)
         ss_res = np.sum((target - out) ** 2, axis=0)
         ss_tot = np.sum((target - target.mean(axis=0)) ** 2, axis=0)
         r2 = 1.0 - np.divide(ss_res, ss_tot, out=np.zeros_like(ss_res), where=ss_tot > 0)
@@ -859,9 +866,15 @@ class Network:
         try:
             # our own file object: numpy leaks its own when a corrupt zip raises
             with open(path, "rb") as file:
-                data = np.load(file, allow_pickle=False)
-                if not isinstance(data, np.lib.npyio.NpzFile):
+                # Told apart here because for anything but .npy and .npz NumPy's message
+                # suggests unpickling the file, which load never does.
+                head = file.read(6)
+                if head == b"\x93NUMPY":
                     raise bad("it holds a single array, not a saved network")
+                if head[:4] != b"PK\x03\x04":
+                    raise bad("it is not a .npz archive as Network.save writes")
+                file.seek(0)
+                data = np.load(file, allow_pickle=False)
                 if "config" not in data.files:
                     raise bad("it has no 'config' entry")
                 try:

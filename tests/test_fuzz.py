@@ -16,7 +16,8 @@ killing the run.
 
 Hypothesis profiles, chosen with the environment variable ``NEURONLAB_FUZZ``:
 ``fast`` (default, what ``make test`` runs, the whole file in well under a minute) and
-``fuzz`` (``make fuzz``: about 10^5 examples over all the tests of this file).
+``fuzz`` (``make fuzz``: about 10^5 examples over all the tests of this file and of
+tests/test_fuzz_network.py, which fuzzes the models with the strategies defined here).
 """
 from __future__ import annotations
 
