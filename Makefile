@@ -52,9 +52,10 @@ test-debug: $(VENV)/.installed
 	  tests/test_optim.py tests/test_network.py -q; \
 	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
 
-# The fuzz tests of tests/test_fuzz.py with the big hypothesis profile (about 10^5 examples).
+# The fuzz tests (kernels, layers, networks) with the big hypothesis profile (about 10^5 examples).
 fuzz: build
-	NEURONLAB_FUZZ=fuzz $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider --hypothesis-show-statistics
+	NEURONLAB_FUZZ=fuzz $(PY) -m pytest tests/test_fuzz.py tests/test_fuzz_network.py -q -p no:cacheprovider \
+	  --hypothesis-show-statistics
 
 # AddressSanitizer: rebuild the production loops (no bounds checks) with -fsanitize=address,
 # run the kernel tests (the fuzz's child processes inherit the preload), restore the fast build.
@@ -62,7 +63,7 @@ fuzz: build
 # a huge allocation (the fuzz's (2**40, 0)-shaped cases) is a MemoryError as without ASan.
 ASAN_TESTS := $(wildcard tests/test_activations.py) tests/test_softmax.py tests/test_losses.py \
               tests/test_layers.py tests/test_network.py tests/test_optim.py tests/test_smoke.py \
-              tests/test_fuzz.py tests/test_threads.py
+              tests/test_fuzz.py tests/test_fuzz_network.py tests/test_threads.py
 asan: $(VENV)/.installed
 	NEURONLAB_SANITIZE=address $(PY) setup.py -q build_ext --inplace
 	LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \

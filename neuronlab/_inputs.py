@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from neuronlab._validation import as_float_array
+from neuronlab._validation import as_array, as_float_array
 
 
 def check_samples(X: Any, name: str = "X", n_features: int | None = None,
@@ -37,9 +37,7 @@ def check_samples(X: Any, name: str = "X", n_features: int | None = None,
 
 def check_binary_labels(y: Any, m: int, name: str = "y") -> np.ndarray:
     """`y` as a float64 vector of m labels, each 0 or 1."""
-    if isinstance(y, str | bytes):
-        raise TypeError(f"{name} must be an array of 0/1 labels, got {type(y).__name__}")
-    y = np.asarray(y)
+    y = as_array(y, name, "0/1 labels")
     if y.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers 0 and 1, got dtype {y.dtype}")
     y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y
@@ -52,9 +50,7 @@ def check_binary_labels(y: Any, m: int, name: str = "y") -> np.ndarray:
 
 def check_class_labels(y: Any, m: int, name: str = "y") -> np.ndarray:
     """`y` as an int64 vector of m class indices 0, 1, 2, ..."""
-    if isinstance(y, str | bytes):
-        raise TypeError(f"{name} must be an array of class indices, got {type(y).__name__}")
-    y = np.asarray(y)
+    y = as_array(y, name, "class indices")
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
             raise ValueError(f"{name} must hold whole-number class indices")

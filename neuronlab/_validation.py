@@ -34,21 +34,30 @@ def float_dtype(x: np.ndarray, name: str) -> np.dtype:
     raise TypeError(f"{name} has dtype {dt}: {kind}")
 
 
+def as_array(x: Any, name: str, what: str = "numbers") -> np.ndarray:
+    """`x` as a NumPy array of any dtype (no copy when it already is one).
+
+    Lists, tuples and scalars are accepted like NumPy accepts them. A str or bytes, or a
+    ragged list (rows of different lengths), is a TypeError naming the argument, where
+    NumPy's own message would not say which argument it was.
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, str | bytes):
+        raise TypeError(f"{name} must be an array of {what}, got {type(x).__name__}")
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be an array of {what}: {exc}") from None
+
+
 def as_float_array(x: Any, name: str, dtype: np.dtype | None = None) -> np.ndarray:
     """`x` as a C-contiguous float32/float64 array (no copy when it already is one).
 
-    Lists, tuples and scalars are accepted like NumPy accepts them. With `dtype` given,
+    Lists, tuples and scalars are accepted as by :func:`as_array`. With `dtype` given,
     the array is converted to it (used to bring `dy` to the dtype of `x`).
     """
-    if isinstance(x, np.ndarray):
-        arr = x
-    else:
-        if isinstance(x, str | bytes):
-            raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
-        try:
-            arr = np.asarray(x)
-        except (ValueError, TypeError) as exc:
-            raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+    arr = as_array(x, name)
     target = float_dtype(arr, name) if dtype is None else dtype
     if dtype is not None:
         float_dtype(arr, name)  # reject complex, strings, ... with the same message

@@ -86,8 +86,7 @@ class Layer:
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
         rng = make_rng(seed)
-        name = activation.name if isinstance(activation, activations.Activation) else activation
-        if name == "rrelu" and "seed" not in activation_params:
+        if activation == "rrelu" and "seed" not in activation_params:  # a name, not an RReLU object
             activation_params["seed"] = int(rng.integers(2**63))  # reproducible slopes
         self.activation = activations.get(activation, **activation_params)
         self.init = initializers.get(initializers.for_activation(self.activation.name)

@@ -36,7 +36,7 @@ import numpy as np
 
 from neuronlab._config import get_num_threads
 from neuronlab._kernels import _losses
-from neuronlab._validation import as_float_array, check_real
+from neuronlab._validation import as_array, as_float_array, check_real
 
 __all__ = [
     "BinaryCrossEntropy",
@@ -139,7 +139,7 @@ class Loss:
 
     def _targets(self, rows: np.ndarray, shape: tuple[int, ...], target: Any):
         """(labels, r): intp labels or an empty array, and target rows (or an empty array)."""
-        arr = target if isinstance(target, np.ndarray) else _as_array(target)
+        arr = as_array(target, "target")
         if self.accepts_labels and len(shape) == 2 and arr.ndim == 1:
             return check_labels(arr, rows.shape[0], rows.shape[1]), rows[:0]
         if arr.shape != shape:
@@ -157,15 +157,6 @@ class Loss:
         """(family, op, parameter) for ``_losses.batch_loss`` with k outputs and integer labels
         or target rows, or None where the loss has no such compiled form."""
         return None
-
-
-def _as_array(target: Any) -> np.ndarray:
-    if isinstance(target, str | bytes):
-        raise TypeError(f"target must be an array of numbers, got {type(target).__name__}")
-    try:
-        return np.asarray(target)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"target must be an array of numbers: {exc}") from None
 
 
 def check_labels(labels: np.ndarray, m: int, k: int, name: str = "target") -> np.ndarray:

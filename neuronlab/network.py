@@ -52,7 +52,7 @@ from neuronlab._config import get_num_threads
 from neuronlab._inputs import check_count, make_rng
 from neuronlab._kernels import _elementwise
 from neuronlab._kernels._dense import DenseStack
-from neuronlab._validation import as_float_array, check_real
+from neuronlab._validation import as_array, as_float_array, check_real
 from neuronlab.layers import Layer
 
 __all__ = ["EarlyStopping", "History", "Network"]
@@ -437,10 +437,8 @@ class Network:
 
     def _check_y(self, y: Any, m: int, name: str = "y") -> np.ndarray:
         """Class labels as intp (classifier) or target rows (m, n_out) in the network's dtype."""
-        if isinstance(y, str | bytes):
-            raise TypeError(f"{name} must be an array, got {type(y).__name__}")
-        y = np.asarray(y)
         if self.is_classifier:
+            y = as_array(y, name, "class labels")
             if y.ndim != 1:
                 raise ValueError(f"{name} must be a 1-d array of class labels, got shape {y.shape}")
             if y.shape[0] != m:
@@ -526,6 +524,7 @@ class Network:
             raise ValueError(f"validation_split must be < 1, got {validation_split}")
         if validation_data is not None and validation_split:
             raise ValueError("give validation_data or validation_split, not both")
+        validation = None
         if validation_data is not None:
             try:
                 X_val, y_val = validation_data
@@ -537,24 +536,26 @@ class Network:
             n_val = math.ceil(validation_split * X.shape[0])
             if n_val >= X.shape[0]:
                 raise ValueError(f"validation_split {validation_split} leaves no training samples")
-            order = self.rng.permutation(X.shape[0])
-            validation = (X[order[:n_val]], target[order[:n_val]])
-            X, target = X[order[n_val:]], target[order[n_val:]]
-        else:
-            validation = None
+        has_validation = validation is not None or bool(validation_split)
         if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
             early_stopping = EarlyStopping(patience=early_stopping)
         if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
             raise TypeError(f"early_stopping must be an EarlyStopping or a patience, got "
                             f"{type(early_stopping).__name__}")
         if early_stopping is not None:
-            monitor = early_stopping.monitor or ("val_loss" if validation else "loss")
-            if monitor.startswith("val_") and validation is None:
+            monitor = early_stopping.monitor or ("val_loss" if has_validation else "loss")
+            if monitor.startswith("val_") and not has_validation:
                 raise ValueError(f"early stopping on {monitor!r} needs validation_data or "
                                  "validation_split")
             if monitor.endswith("accuracy") and not self.is_classifier:
                 raise ValueError(f"early stopping on {monitor!r} needs a classification loss")
-        self.optimizer = optim.SGD(0.01) if optimizer is None else optim.get(optimizer)
+        optimizer = optim.SGD(0.01) if optimizer is None else optim.get(optimizer)
+        if validation_split:
+            # drawn once every argument is checked: a rejected call leaves the generator alone
+            order = self.rng.permutation(X.shape[0])
+            validation = (X[order[:n_val]], target[order[:n_val]])
+            X, target = X[order[n_val:]], target[order[n_val:]]
+        self.optimizer = optimizer
         self.history = History()
         return self._train(X, target, epochs, batch_size, validation, bool(shuffle),
                            early_stopping, bool(progress), bool(diagnostics))
@@ -593,6 +594,15 @@ class Network:
         trackers = self._make_trackers(passes) if diagnostics else None
         predicted = np.empty(m, np.intp)  # the epoch's predicted classes, batch by batch
         bar = tqdm(total=epochs, unit="epoch", disable=not progress, leave=True)
+
+        def diverged(what: str, where: str):
+            np.copyto(theta, last_good)
+            opt.reset()  # its momenta hold the NaN too
+            raise FloatingPointError(
+                f"{what} in epoch {len(history.loss)}{where}; the weights are back to the last good "
+                f"epoch. The learning rate ({opt.learning_rate}) is probably too high: try a smaller "
+                "one, or check the data's scale")
+
         try:
             with _InterruptFlag() as interrupt:
                 for _ in range(epochs):
@@ -612,13 +622,7 @@ class Network:
                         buf = self._buffers(n)
                         J, out = passes.step(X_epoch[start:stop], labels, r, buf["grad_out"])
                         if not math.isfinite(J):
-                            np.copyto(theta, last_good)
-                            opt.reset()  # its momenta hold the NaN too
-                            raise FloatingPointError(
-                                f"the loss became {J} in epoch {len(history.loss)} (step {steps}); "
-                                "the weights are back to the last good epoch. The learning rate "
-                                f"({opt.learning_rate}) is probably too high: try a smaller one, "
-                                "or check the data's scale")
+                            diverged(f"the loss became {J}", f" (step {steps})")
                         opt.step(params_and_grads)
                         total_loss += J * n if self.loss.reduction == "mean" else J
                         if self.is_classifier:
@@ -629,6 +633,12 @@ class Network:
                         steps += 1
                         if interrupt.requested:
                             break
+                    # A finite loss can still come with an infinite gradient (-r/y for a y that
+                    # underflowed): the weights are checked too, once an epoch (min and max
+                    # propagate NaN and show inf; no temporary array). A NaN weight mid-epoch
+                    # makes the next loss NaN anyway.
+                    if not (math.isfinite(theta.min()) and math.isfinite(theta.max())):
+                        diverged("a weight became inf or NaN", "")
                     correct = (np.count_nonzero(predicted[:seen] == labels_epoch[:seen])
                                if self.is_classifier else 0)
                     self._record(history, trackers, total_loss / seen, correct / seen, steps,
@@ -716,7 +726,8 @@ class Network:
                 if scratch is None:
                     scratch = t["scratch"][m] = (np.empty_like(z), np.empty(z.shape, bool))
                 slope, flat = scratch
-                kernels.derivative(z.reshape(-1), slope.reshape(-1), n_threads=get_num_threads())
+                kernels.derivative(z.reshape(-1), slope.reshape(-1), *kernels.params,
+                                   n_threads=get_num_threads())
                 np.less(slope, kernels.saturation_threshold, out=flat)
                 np.add.reduce(flat, axis=0, out=t["batch_count"])
                 t["n_saturated"] += t["batch_count"]
@@ -792,6 +803,8 @@ class Network:
         out = self._outputs(X)
         if self.is_classifier:
             return float(np.mean(np.argmax(out, axis=1) == target))
+        # in float64: squares of float32 numbers overflow past 1.8e19
+        target, out = target.astype(np.float64), out.astype(np.float64)
         ss_res = np.sum((target - out) ** 2, axis=0)
         ss_tot = np.sum((target - target.mean(axis=0)) ** 2, axis=0)
         r2 = 1.0 - np.divide(ss_res, ss_tot, out=np.zeros_like(ss_res), where=ss_tot > 0)
@@ -889,27 +902,41 @@ class Network:
         def bad(reason: str) -> ValueError:
             return ValueError(f"{path} is not a readable neuronlab network file: {reason}")
 
+        def entry(data, name: str) -> np.ndarray:
+            value = data[name]
+            if not isinstance(value, np.ndarray):  # a member that is no .npy comes back as bytes
+                raise bad(f"its entry {name!r} is not a NumPy array")
+            return value
+
         try:
             # our own file object: numpy leaks its own when a corrupt zip raises
             with open(path, "rb") as file:
-                data = np.load(file, allow_pickle=False)
-                if not isinstance(data, np.lib.npyio.NpzFile):
+                # Told apart here because for anything but .npy and .npz NumPy's message
+                # suggests unpickling the file, which load never does.
+                head = file.read(6)
+                if head == b"\x93NUMPY":
                     raise bad("it holds a single array, not a saved network")
+                if head[:4] != b"PK\x03\x04":
+                    raise bad("it is not a .npz archive as Network.save writes")
+                file.seek(0)
+                data = np.load(file, allow_pickle=False)
                 if "config" not in data.files:
                     raise bad("it has no 'config' entry")
                 try:
-                    config = json.loads(str(data["config"][()]))
-                except json.JSONDecodeError as exc:
+                    config = json.loads(str(entry(data, "config")[()]))
+                except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
                     raise bad(f"its config is not valid JSON ({exc})") from None
                 if not isinstance(config, dict) or config.get("format") != FORMAT:
                     raise bad("its config does not describe a neuronlab Network")
                 if config.get("version") != FORMAT_VERSION:
                     raise bad(f"format version {config.get('version')!r}; this neuronlab reads "
                               f"version {FORMAT_VERSION}")
-                weights = {name: data[name] for name in data.files if name != "config"}
+                weights = {name: entry(data, name) for name in data.files if name != "config"}
         except FileNotFoundError:
             raise
-        except (zipfile.BadZipFile, EOFError, OSError, KeyError, io.UnsupportedOperation) as exc:
+        # MemoryError: an entry's header can promise any size (its data is read into it)
+        except (zipfile.BadZipFile, EOFError, OSError, KeyError, io.UnsupportedOperation,
+                MemoryError) as exc:
             raise bad(f"{type(exc).__name__}: {exc} (truncated or corrupted?)") from None
         except ValueError as exc:
             if str(exc).startswith(path):
@@ -917,7 +944,7 @@ class Network:
             raise bad(str(exc)) from None
         try:
             return cls._from_config(config, weights)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise bad(f"its contents do not fit together: {exc}") from None
 
     @classmethod
@@ -928,13 +955,24 @@ class Network:
             if spec["activation"] == "prelu":
                 alpha = weights[f"layer{i}.alpha"]
                 params = {"alpha": alpha.copy() if params.get("per_unit") else float(alpha[0])}
-            layer = Layer(spec["n_in"], spec["n_out"], spec["activation"],
-                          dtype=np.dtype(spec["dtype"]), **params)
+            # The activation as an object: an RReLU keeps its saved seed (a Layer given the
+            # name would draw a new one).
+            act = activations.get(spec["activation"], **params)
+            # Compare the sizes with the saved W before the Layer allocates its own: a few
+            # bytes of config could ask for terabytes.
+            n_in, n_out = check_count(spec["n_in"], "n_in"), check_count(spec["n_out"], "n_out")
+            W_shape = (n_out * getattr(act, "pieces", 1), n_in)
+            if weights[f"layer{i}.W"].shape != W_shape:
+                raise ValueError(f"layer{i}.W has shape {weights[f'layer{i}.W'].shape}; the config "
+                                 f"says {W_shape}")
+            layer = Layer(n_in, n_out, act, dtype=np.dtype(spec["dtype"]))
             for name, p, _ in layer.named_parameters():
                 saved = weights[f"layer{i}.{name}"]
-                if saved.shape != p.shape or saved.dtype != p.dtype:
+                # In a Network every parameter has the layer's dtype (a new Layer's PReLU
+                # slopes are float64 until the Network gathers them).
+                if saved.shape != p.shape or saved.dtype != layer.dtype:
                     raise ValueError(f"layer{i}.{name} has shape {saved.shape} and dtype "
-                                     f"{saved.dtype}; the config says {p.shape}, {p.dtype}")
+                                     f"{saved.dtype}; the config says {p.shape}, {layer.dtype}")
                 np.copyto(p, saved)
             layers.append(layer)
         expected = {f"layer{i}.{name}" for i, layer in enumerate(layers)

@@ -16,7 +16,8 @@ killing the run.
 
 Hypothesis profiles, chosen with the environment variable ``NEURONLAB_FUZZ``:
 ``fast`` (default, what ``make test`` runs, the whole file in well under a minute) and
-``fuzz`` (``make fuzz``: about 10^5 examples over all the tests of this file).
+``fuzz`` (``make fuzz``: about 10^5 examples over all the tests of this file and of
+tests/test_fuzz_network.py, which fuzzes the models with the strategies defined here).
 """
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ from neuronlab import activations, losses, softmax
 
 # -- profiles ------------------------------------------------------------------------------
 # The fuzz budget is split evenly over the property tests (N_PROPERTIES of them, those
-# run in a child process included), so that `make fuzz` runs about 10^5 examples in all.
-N_PROPERTIES = 8
+# run in a child process included: 8 here and 7 in tests/test_fuzz_network.py, which
+# shares this file's profiles), so that `make fuzz` runs about 10^5 examples in all.
+N_PROPERTIES = 8 + 7
 PROFILE = os.environ.get("NEURONLAB_FUZZ", "fast")
 settings.register_profile("neuronlab-fast", max_examples=60, deadline=None, derandomize=False,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -544,15 +546,20 @@ def limit_memory():
 CHILD_GROUPS = ["fuzz_activation_strides", "fuzz_out", "fuzz_labels", "fuzz_layer_layouts"]
 
 
-@pytest.mark.parametrize("group", CHILD_GROUPS)
-def test_crash_prone_cases_in_a_child_process(group):
-    """A segfault or abort in the child fails this test and names the signal."""
-    proc = subprocess.run([sys.executable, __file__, group], capture_output=True, text=True,
+def run_in_child(script: str, group: str) -> None:
+    """Run the property `group` of the test file `script` in a child process (``python
+    script group``): a segfault or abort in the child fails the calling test and names the signal."""
+    proc = subprocess.run([sys.executable, script, group], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parent.parent, preexec_fn=limit_memory,
                           env={**os.environ, "NEURONLAB_FUZZ": PROFILE})
     if proc.returncode < 0:
         pytest.fail(f"{group} crashed the interpreter with signal {-proc.returncode}:\n{proc.stderr[-4000:]}")
     assert proc.returncode == 0, proc.stderr[-6000:]
+
+
+@pytest.mark.parametrize("group", CHILD_GROUPS)
+def test_crash_prone_cases_in_a_child_process(group):
+    run_in_child(__file__, group)
 
 
 if __name__ == "__main__":
