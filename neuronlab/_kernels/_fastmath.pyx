@@ -1,13 +1,28 @@
 """The inline elementary functions of nl_fastmath.h over arrays, for the tests.
 
-The activation kernels use expm1, log1p and tanh through ``_math.pxd``; this module runs
-the very same inline code in the same kind of compiled loop, so that
+The activation kernels call expm1, log1p and tanh through ``_math.pxd``; this module runs
+the same inline code in the same kind of compiled (vectorized) loop, so that
 ``tests/test_fastmath.py`` can hold each function on its own against mpmath, in float32
-and float64. It is not part of the public API.
+and float64, including the two variants the kernels leave to libmvec for speed
+(nl_expm1 for double, nl_tanhf). It is not part of the public API.
 """
 from cython cimport floating
 
-from neuronlab._kernels._math cimport _expm1, _log1p_small, _tanh
+from neuronlab._kernels._math cimport (
+    nl_expm1, nl_expm1f, nl_log1p_small, nl_log1p_smallf, nl_tanh, nl_tanhf,
+)
+
+
+cdef inline floating _expm1(floating x) noexcept nogil:
+    return nl_expm1f(x) if floating is float else nl_expm1(x)
+
+
+cdef inline floating _log1p_small(floating u) noexcept nogil:
+    return nl_log1p_smallf(u) if floating is float else nl_log1p_small(u)
+
+
+cdef inline floating _tanh(floating x) noexcept nogil:
+    return nl_tanhf(x) if floating is float else nl_tanh(x)
 
 
 cdef void _check(const floating[::1] x, floating[::1] y) except *:

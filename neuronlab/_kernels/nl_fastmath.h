@@ -225,7 +225,6 @@ static inline float nl_log1p_smallf(float u) {
  * ------------------------------------------------------------------------------------- */
 static inline double nl_tanh(double x) {
     double a = fabs(x);
-    a = a > 40.0 ? 40.0 : a;                /* tanh rounds to 1 from 19.1 on; NaN passes */
     /* v = expm1(-2a) / 2 = h + l, renormalized to vh + vl with |vl| <= ulp(vh) / 2 */
     double l, h = nl__expm1_half(-2.0 * a, &l);
     double vh = h + l, vl = (h - vh) + l;
@@ -236,12 +235,16 @@ static inline double nl_tanh(double x) {
     double q = -vh * inv;
     /* one correction step, -v / (d + dl) = q + (-v - q (d + dl)) / d to first order */
     double t = q + (-nl__fms(q, d, -vh) - vl - q * dl) * inv;
+    /* tanh rounds to 1 from a = 19.1 on, and beyond a = 40 nl__expm1_half is out of its
+     * range (garbage or NaN, discarded here; a NaN x fails the comparison and stays NaN).
+     * Selecting at the end, rather than clamping a first, keeps gcc from specializing
+     * the code for the clamped values, which made the loop slower. */
+    t = a > 20.0 ? 1.0 : t;
     return copysign(t, x);
 }
 
 static inline float nl_tanhf(float x) {
     float a = fabsf(x);
-    a = a > 10.0f ? 10.0f : a;
     float l, h = nl__expm1_halff(-2.0f * a, &l);
     float vh = h + l, vl = (h - vh) + l;
     float d = 1.0f + vh;
@@ -249,6 +252,7 @@ static inline float nl_tanhf(float x) {
     float inv = 1.0f / d;
     float q = -vh * inv;
     float t = q + (-nl__fmsf(q, d, -vh) - vl - q * dl) * inv;
+    t = a > 10.0f ? 1.0f : t;
     return copysignf(t, x);
 }
 

@@ -1,6 +1,6 @@
 /*
  * nl_math.h -- constants, vector versions of libm for the compiler, and (from
- * nl_fastmath.h) inline expm1, log1p and tanh.
+ * nl_fastmath.h) inline versions of expm1, log1p and tanh.
  *
  * A loop such as `y[i] = 1 / (1 + exp(-x[i]))` runs one scalar exp() per element
  * unless the compiler knows that a vector version of exp exists. glibc ships those
@@ -22,9 +22,9 @@
 #define NL_DECLARE_SIMD _Pragma("omp declare simd notinbranch")
 NL_DECLARE_SIMD extern double exp(double);
 NL_DECLARE_SIMD extern float expf(float);
+NL_DECLARE_SIMD extern double expm1(double);
 NL_DECLARE_SIMD extern double log1p(double);
 NL_DECLARE_SIMD extern float log1pf(float);
-NL_DECLARE_SIMD extern double tanh(double);
 NL_DECLARE_SIMD extern float tanhf(float);
 NL_DECLARE_SIMD extern double erfc(double);
 NL_DECLARE_SIMD extern float erfcf(float);
