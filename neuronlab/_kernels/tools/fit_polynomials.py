@@ -1,7 +1,7 @@
 """Fit the polynomials of nl_fastmath.h: minimax coefficients by the Remez exchange, in mpmath.
 
 Every polynomial coefficient in ``neuronlab/_kernels/nl_fastmath.h`` was printed by this
-script; run it to reproduce them (about a minute)::
+script; run it to reproduce them (under a minute)::
 
     python neuronlab/_kernels/tools/fit_polynomials.py            # all of them
     python neuronlab/_kernels/tools/fit_polynomials.py expm1      # one
@@ -11,21 +11,17 @@ polynomial P of a given degree so that the largest *relative* error of F over th
 is as small as possible (weight = scale / F). The Remez exchange: make the error alternate
 in sign with equal size at degree + 2 points, move those points to where the error of the
 new polynomial peaks, repeat until the peaks are level (the minimax polynomial, by
-Chebyshev's equioscillation theorem). The coefficients must then be rounded to the C type (double or
-float); :func:`remez_rounded` does that one coefficient at a time, refitting the rest, and
-the error is measured again on a dense grid with the coefficients as C stores them.
+Chebyshev's equioscillation theorem). The coefficients must then be rounded to the C type
+(double or float): the better of plain rounding and :func:`remez_rounded` (one coefficient
+at a time, refitting the rest) is kept, and the error is measured again on a dense grid
+with the coefficients exactly as C stores them.
 
 The approximations (see nl_fastmath.h for how each is used):
 
 ``expm1``
-    expm1(r) = r + r^2/2 + r^3 P(r) for |r| <= ln(2)/2, the reduced argument of exp and expm1.
+    expm1(r) = r + r^2/2 + r^3 P(r) for |r| <= ln(2)/2, the reduced argument of expm1.
 ``log1p``
     log1p(u) = 2 atanh(s) = 2s + s z P(z) with s = u / (2 + u), z = s^2 <= 1/9 (-1/2 <= u <= 1).
-``normal_tail``
-    Q(a) = P(Z > a) = exp(-a^2/2) R(a) for the standard normal Z; R (erfcx in disguise) is
-    smooth and slowly varying, and R(a) = w P(t) with w = K / (a + K), t = (a - K) / (a + K)
-    maps 0 <= a <= A onto -1 <= t < 1 (K = 4; A where Q * a underflows: 38.6 for double,
-    14.5 for float).
 """
 from __future__ import annotations
 
@@ -50,14 +46,13 @@ class Fit:
     lo: float | str
     hi: float | str
     degree: dict[str, int]
-    variable: str
     note: str
 
 
 def _expm1_fit() -> Fit:
     h = mp.log(2) / 2 * mp.mpf("1.0001")  # a little slack: k is rounded from x / ln 2 in floating point
     return Fit("expm1", mp.expm1, lambda r: r + r * r / 2, lambda r: r**3, -h, h,
-               {"double": 9, "float": 4}, "r", "expm1(r) = r + r^2/2 + r^3 P(r), |r| <= ln(2)/2")
+               {"double": 9, "float": 4}, "expm1(r) = r + r^2/2 + r^3 P(r), |r| <= ln(2)/2")
 
 
 def _log1p_fit() -> Fit:
@@ -72,34 +67,11 @@ def _log1p_fit() -> Fit:
         return mp.sqrt(z) * z
 
     return Fit("log1p", target, known, scale, 0, mp.mpf(1) / 9 * mp.mpf("1.0001"),
-               {"double": 9, "float": 3}, "z", "log1p(u) = 2s + s z P(z), s = u/(2+u), z = s^2 <= 1/9")
-
-
-K_TAIL = 4
-A_TAIL = {"double": "38.6", "float": "14.5"}
-
-
-def _normal_tail_fit(ctype: str) -> Fit:
-    k = mp.mpf(K_TAIL)
-    a_max = mp.mpf(A_TAIL[ctype])
-
-    def a_of(t):
-        return k * (1 + t) / (1 - t)
-
-    def target(t):
-        a = a_of(t)
-        return mp.erfc(a / mp.sqrt(2)) * mp.exp(a * a / 2) / 2  # R(a) = Q(a) exp(a^2/2)
-
-    def scale(t):
-        return k / (a_of(t) + k)  # w
-
-    return Fit(f"normal_tail_{ctype}", target, lambda t: 0, scale, -1, (a_max - k) / (a_max + k),
-               {ctype: {"double": 23, "float": 10}[ctype]}, "t",
-               f"R(a) = w P(t), w = K/(a+K), t = (a-K)/(a+K), K = {K_TAIL}, 0 <= a <= {A_TAIL[ctype]}")
+               {"double": 9, "float": 3}, "log1p(u) = 2s + s z P(z), s = u/(2+u), z = s^2 <= 1/9")
 
 
 def fits() -> list[Fit]:
-    return [_expm1_fit(), _log1p_fit(), _normal_tail_fit("double"), _normal_tail_fit("float")]
+    return [_expm1_fit(), _log1p_fit()]
 
 
 # ----------------------------------------------------------------------------------------
@@ -163,8 +135,8 @@ def remez(fit: Fit, degree: int, grid_size: int = 1500, iterations: int = 40):
 def remez_rounded(fit: Fit, degree: int, ctype: str) -> list[float]:
     """Coefficients representable in `ctype` that stay close to minimax.
 
-    Rounding the minimax coefficients one by one can cost more accuracy than the fit had
-    (the float normal tail loses 5 bits that way). Instead c_0 is rounded first, then
+    Rounding all minimax coefficients at once can cost more accuracy than the fit had.
+    Instead c_0 is rounded first, then
     c_1 .. c_degree are fitted again with c_0 fixed, c_1 is rounded, and so on: each later
     coefficient absorbs the rounding of the earlier ones.
     """
@@ -176,7 +148,7 @@ def remez_rounded(fit: Fit, degree: int, ctype: str) -> list[float]:
         def scale(v, j=j):
             return fit.scale(v) * v**j
 
-        rest = Fit(fit.name, fit.target, known, scale, fit.lo, fit.hi, {}, fit.variable, fit.note)
+        rest = Fit(fit.name, fit.target, known, scale, fit.lo, fit.hi, {}, fit.note)
         c, _ = remez(rest, degree - j)
         fixed.append(rounded(c[0], ctype))
     return fixed
@@ -227,7 +199,7 @@ def report(fit: Fit) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", help="expm1, log1p, normal_tail_double, normal_tail_float")
+    parser.add_argument("names", nargs="*", help="expm1, log1p")
     args = parser.parse_args(argv)
     with mp.workdps(DPS):
         for fit in fits():
