@@ -793,8 +793,10 @@ def make_buffers(n: int, dtype) -> SimpleNamespace:
         t2=np.empty(n, dtype),
         mask=np.empty(n, bool),
     )
-    for a in vars(b).values():
-        a.fill(a.flat[0])  # touch every page now, not inside the first timing
+    # Touch every page of the output buffers now, not inside the first timing; x and dy
+    # were written when they were drawn (filling them would make x one constant).
+    for a in (b.y, b.out, b.ref, b.t1, b.t2, b.mask):
+        a.fill(0)
     return b
 
 

@@ -22,7 +22,7 @@ from cython cimport floating
 from libc.math cimport INFINITY
 from neuronlab._kernels._math cimport (
     GELU_K, INV_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA, SQRT1_2, SQRT_2_OVER_PI,
-    _copysign, _erfc, _exp, _expm1, _fabs, _isinf, _isnan, _log1p, _tanh,
+    _copysign, _erfc, _exp, _expm1, _fabs, _isinf, _isnan, _log1p_small, _tanh,
 )
 
 
@@ -205,8 +205,9 @@ cdef inline floating selu_df_from_y(floating y) noexcept nogil:
 # <softplus>
 cdef inline floating softplus_f(floating x) noexcept nogil:
     # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): e^x never overflows, and log1p keeps
-    # the digits of e^-|x| when it is tiny (softplus(-50) = 1.9e-22, not 0).
-    return (x if x > 0 else <floating>0) + _log1p(_exp(-_fabs(x)))
+    # the digits of e^-|x| when it is tiny (softplus(-50) = 1.9e-22, not 0). Its argument
+    # is in (0, 1], which is all _log1p_small handles.
+    return (x if x > 0 else <floating>0) + _log1p_small(_exp(-_fabs(x)))
 
 cdef inline floating softplus_df(floating x) noexcept nogil:
     return sigmoid_f(x)

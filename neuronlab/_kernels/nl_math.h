@@ -1,5 +1,6 @@
 /*
- * nl_math.h -- constants, and vector versions of libm for the compiler.
+ * nl_math.h -- constants, vector versions of libm for the compiler, and (from
+ * nl_fastmath.h) inline versions of expm1, log1p and tanh.
  *
  * A loop such as `y[i] = 1 / (1 + exp(-x[i]))` runs one scalar exp() per element
  * unless the compiler knows that a vector version of exp exists. glibc ships those
@@ -10,8 +11,8 @@
  * a few ulp (the test suite checks every kernel against mpmath).
  *
  * setup.py defines NL_HAVE_LIBMVEC only after a probe program using these
- * declarations compiled, linked and ran; elsewhere this header is empty and the
- * kernels are plain (portable) C.
+ * declarations compiled, linked and ran; elsewhere the declarations are left out and
+ * those calls stay scalar (portable C). nl_fastmath.h is plain C either way.
  */
 #ifndef NL_MATH_H
 #define NL_MATH_H
@@ -22,14 +23,14 @@
 NL_DECLARE_SIMD extern double exp(double);
 NL_DECLARE_SIMD extern float expf(float);
 NL_DECLARE_SIMD extern double expm1(double);
-NL_DECLARE_SIMD extern float expm1f(float);
 NL_DECLARE_SIMD extern double log1p(double);
 NL_DECLARE_SIMD extern float log1pf(float);
-NL_DECLARE_SIMD extern double tanh(double);
 NL_DECLARE_SIMD extern float tanhf(float);
 NL_DECLARE_SIMD extern double erfc(double);
 NL_DECLARE_SIMD extern float erfcf(float);
 #endif
+
+#include "nl_fastmath.h"
 
 /* Constants to the last digit of a double (checked against mpmath by the tests). */
 #define NL_SQRT1_2        0.70710678118654752440   /* 1/sqrt(2), for Phi(x) = erfc(-x/sqrt(2))/2 */

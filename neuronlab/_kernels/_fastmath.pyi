@@ -1,0 +1,9 @@
+# The inline functions of nl_fastmath.h over 1-d C-contiguous arrays, for the tests.
+import numpy as np
+from numpy.typing import NDArray
+
+Float = NDArray[np.float32] | NDArray[np.float64]
+
+def expm1(x: Float, y: Float) -> None: ...
+def log1p_small(u: Float, y: Float) -> None: ...
+def tanh(x: Float, y: Float) -> None: ...

@@ -1,0 +1,54 @@
+"""The inline elementary functions of nl_fastmath.h over arrays, for the tests.
+
+The activation kernels call expm1, log1p and tanh through ``_math.pxd``; this module runs
+the same inline code in the same kind of compiled (vectorized) loop, so that
+``tests/test_fastmath.py`` can hold each function on its own against mpmath, in float32
+and float64, including the two variants the kernels leave to libmvec for speed
+(nl_expm1 for double, nl_tanhf). It is not part of the public API.
+"""
+from cython cimport floating
+
+from neuronlab._kernels._math cimport (
+    nl_expm1, nl_expm1f, nl_log1p_small, nl_log1p_smallf, nl_tanh, nl_tanhf,
+)
+
+
+cdef inline floating _expm1(floating x) noexcept nogil:
+    return nl_expm1f(x) if floating is float else nl_expm1(x)
+
+
+cdef inline floating _log1p_small(floating u) noexcept nogil:
+    return nl_log1p_smallf(u) if floating is float else nl_log1p_small(u)
+
+
+cdef inline floating _tanh(floating x) noexcept nogil:
+    return nl_tanhf(x) if floating is float else nl_tanh(x)
+
+
+cdef void _check(const floating[::1] x, floating[::1] y) except *:
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"y has {y.shape[0]} elements, x has {x.shape[0]}")
+
+
+def expm1(const floating[::1] x, floating[::1] y):
+    """y = e^x - 1."""
+    _check(x, y)
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        y[i] = _expm1(x[i])
+
+
+def log1p_small(const floating[::1] u, floating[::1] y):
+    """y = log(1 + u), for -1/2 <= u <= 1."""
+    _check(u, y)
+    cdef Py_ssize_t i
+    for i in range(u.shape[0]):
+        y[i] = _log1p_small(u[i])
+
+
+def tanh(const floating[::1] x, floating[::1] y):
+    """y = tanh(x)."""
+    _check(x, y)
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        y[i] = _tanh(x[i])

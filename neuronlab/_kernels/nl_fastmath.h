@@ -1,0 +1,260 @@
+/*
+ * nl_fastmath.h -- expm1, log1p and tanh as inline C that gcc vectorizes.
+ *
+ * A call to libm inside a loop keeps the loop scalar. glibc's vector library (libmvec,
+ * declared in nl_math.h) fixes that where it exists, but its log1p is slow and its expm1
+ * and tanh are 2-3 ulp off (measured: 2.9 and 2.1 ulp for double); portable builds have
+ * none of it. The functions here are short straight-line code: where the math has cases,
+ * every case is computed and one is selected (a SIMD blend, not a branch), so a loop
+ * calling them vectorizes at -O3 (4 doubles or 8 floats per AVX2 instruction) and runs
+ * the same way without SIMD. exp and erfc stay with libmvec: inline versions were tried
+ * (exp within 0.8 ulp; the normal tail as e^(-a^2/2) times a polynomial in (a-4)/(a+4))
+ * and were slower than libmvec's.
+ *
+ * The float versions compute in float, with shorter polynomials. Every polynomial is a
+ * minimax fit printed by tools/fit_polynomials.py (run it to reproduce the constants).
+ * tests/test_fastmath.py checks every function against mpmath with stated ulp bounds
+ * (about 1 ulp each); NaN in gives NaN out.
+ *
+ * Nothing here needs -ffast-math, and the tricks below would break under it: they rely
+ * on IEEE rounding as written (-fassociative-math would "simplify" (b - (h - a)) to 0).
+ * gcc contracting a * b + c into an FMA is fine (one rounding instead of two); the one
+ * place that needs an exact product uses nl__fms.
+ */
+#ifndef NL_FASTMATH_H
+#define NL_FASTMATH_H
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------------------
+ * Building blocks
+ * ------------------------------------------------------------------------------------- */
+
+/* a * b - c with a single rounding. With FMA hardware that is one instruction; without
+ * (portable builds), the product is split exactly into p + lo (Dekker 1971: Veltkamp's
+ * splitting into 26-bit halves, whose partial products are exact). */
+#if defined(__FP_FAST_FMA)
+static inline double nl__fms(double a, double b, double c) { return fma(a, b, -c); }
+#else
+static inline double nl__fms(double a, double b, double c) {
+    double p = a * b;
+    double a1 = a * 134217729.0, b1 = b * 134217729.0;  /* 2^27 + 1 */
+    double ah = a1 - (a1 - a), al = a - ah;
+    double bh = b1 - (b1 - b), bl = b - bh;
+    double lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;   /* a b = p + lo exactly */
+    return (p - c) + lo;
+}
+#endif
+#if defined(__FP_FAST_FMAF)
+static inline float nl__fmsf(float a, float b, float c) { return fmaf(a, b, -c); }
+#else
+static inline float nl__fmsf(float a, float b, float c) {
+    /* the exact product of two floats fits in a double */
+    return (float)((double)a * (double)b - (double)c);
+}
+#endif
+
+/* Round to an integer by adding 1.5 * 2^52 (2^23 for float): the sum has no bits below
+ * the units, so IEEE rounding does the work, and the integer lands in the low bits of the
+ * sum's representation, where nl__pow2 finds it without a float-to-int conversion (which
+ * AVX2 lacks for 64-bit integers). */
+#define NL_SHIFT  0x1.8p52
+#define NL_SHIFTF 0x1.8p23f
+
+/* 2^n, for s = NL_SHIFT + n with -1022 <= n <= 1023: n + 1023 is the biased exponent. */
+static inline double nl__pow2(double s) {
+    uint64_t bits;
+    memcpy(&bits, &s, sizeof bits);
+    bits = (bits + 1023) << 52;  /* the shift drops the bits of NL_SHIFT */
+    memcpy(&s, &bits, sizeof s);
+    return s;
+}
+
+static inline float nl__pow2f(float s) {
+    uint32_t bits;
+    memcpy(&bits, &s, sizeof bits);
+    bits = (bits + 127) << 23;
+    memcpy(&s, &bits, sizeof s);
+    return s;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * expm1: x = k ln2 + r with |r| <= ln2 / 2, then e^x = 2^k e^r.
+ *
+ * ln2 = LN2_HI + LN2_LO with the last 21 bits of LN2_HI zero (float: 9), so k LN2_HI is
+ * exact for the k that occur, and x - k LN2_HI is exact too (Sterbenz). Subtracting
+ * k LN2_LO rounds; the rounding error is kept as c, so r + c is the reduced argument to
+ * twice the precision (the constants are fdlibm's, Sun Microsystems 1993).
+ * ------------------------------------------------------------------------------------- */
+#define NL_INV_LN2  0x1.71547652b82fep0
+#define NL_LN2_HI   0x1.62e42fee00000p-1
+#define NL_LN2_LO   0x1.a39ef35793c76p-33
+#define NL_INV_LN2F 0x1.715476p0f
+#define NL_LN2_HIF  0x1.62e400p-1f
+#define NL_LN2_LOF  0x1.7f7d1cp-20f
+
+/* Returns NL_SHIFT + k; r and c as above. */
+static inline double nl__reduce(double x, double *r, double *c) {
+    double s = x * NL_INV_LN2 + NL_SHIFT;
+    double k = s - NL_SHIFT;
+    double z = x - k * NL_LN2_HI;
+    *r = z - k * NL_LN2_LO;
+    *c = (z - *r) - k * NL_LN2_LO;
+    return s;
+}
+
+static inline float nl__reducef(float x, float *r, float *c) {
+    float s = x * NL_INV_LN2F + NL_SHIFTF;
+    float k = s - NL_SHIFTF;
+    float z = x - k * NL_LN2_HIF;
+    *r = z - k * NL_LN2_LOF;
+    *c = (z - *r) - k * NL_LN2_LOF;
+    return s;
+}
+
+/* P of expm1(r) = r + r^2/2 + r^3 P(r), |r| <= ln2 / 2 (minimax; relative error of expm1
+ * 2^-60 for double, degree 9, and 2^-30 for float, degree 4). */
+static const double NL_EXPM1_P[10] = {
+    0x1.5555555555559p-3, 0x1.5555555555559p-5, 0x1.111111110f71fp-7, 0x1.6c16c16c16213p-10,
+    0x1.a01a01af61273p-13, 0x1.a01a018aa0b2p-16, 0x1.71ddfa21bf5f8p-19, 0x1.27e56353b94a5p-22,
+    0x1.af5b2dd2bc6d8p-26, 0x1.1e2b91c165fdep-29,
+};
+static const float NL_EXPM1_PF[5] = {
+    0x1.555554p-3f, 0x1.5554fap-5f, 0x1.1112bap-7f, 0x1.6d3e44p-10f, 0x1.9eca36p-13f,
+};
+
+/* expm1(r + c) - r = r^2/2 + r^3 P(r) + c e^r, for |r| <= ln2 / 2 and tiny c. P is
+ * evaluated by Estrin's scheme (pairs, then pairs of pairs), not Horner's rule: the chain
+ * of dependent instructions is 4 long instead of 10, and a vectorized loop is bound by
+ * that chain's latency, not by its number of instructions. */
+static inline double nl__expm1_tail(double r, double c) {
+    const double *P = NL_EXPM1_P;
+    double r2 = r * r, r4 = r2 * r2;
+    double p = ((P[0] + P[1] * r) + r2 * (P[2] + P[3] * r))
+             + r4 * (((P[4] + P[5] * r) + r2 * (P[6] + P[7] * r)) + r4 * (P[8] + P[9] * r));
+    return r2 * (0.5 + r * p) + (c + c * r);
+}
+
+static inline float nl__expm1_tailf(float r, float c) {
+    const float *P = NL_EXPM1_PF;
+    float r2 = r * r;
+    float p = (P[0] + P[1] * r) + r2 * ((P[2] + P[3] * r) + r2 * P[4]);
+    return r2 * (0.5f + r * p) + (c + c * r);
+}
+
+/* expm1(x) / 2 = h + l, unrounded: expm1(x) = 2^k (1 + p) - 1 with p = expm1(r + c)
+ * = r + q. Written as (2^k - 1) + 2^k r + 2^k q, the first sum is exact as h + lo
+ * (Fast2Sum: |2^k - 1| >= |2^k r| unless k = 0, where the sum is r itself), so expm1
+ * has a single rounding, at the end. Everything is halved (u = 2^(k-1)) so that 2^1024
+ * (x near 709.78) never appears; for k < -53, u - 1/2 rounds, and l keeps what it lost
+ * (nl_tanh needs h + l to twice the precision). Valid for -80 <= x <= 710. */
+static inline double nl__expm1_half(double x, double *l) {
+    double r, c;
+    double s = nl__reduce(x, &r, &c);
+    double u = nl__pow2(s - 1.0);
+    double a = u - 0.5, b = u * r;
+    double h = a + b;
+    *l = (b - (h - a)) + (u - (a + 0.5)) + u * nl__expm1_tail(r, c);
+    return h;
+}
+
+static inline float nl__expm1_halff(float x, float *l) {
+    float r, c;
+    float s = nl__reducef(x, &r, &c);
+    float u = nl__pow2f(s - 1.0f);
+    float a = u - 0.5f, b = u * r;
+    float h = a + b;
+    *l = (b - (h - a)) + (u - (a + 0.5f)) + u * nl__expm1_tailf(r, c);
+    return h;
+}
+
+/* e^x - 1 without cancellation near 0. */
+static inline double nl_expm1(double x) {
+    /* Below -40 expm1 rounds to -1, above 710 it overflows; NaN passes. */
+    double xc = x < -40.0 ? -40.0 : (x > 710.0 ? 710.0 : x);
+    double l, h = nl__expm1_half(xc, &l);
+    /* |x| < 2^-54: expm1(x) rounds to x, and halving would lose subnormal bits (and -0) */
+    return fabs(x) < 0x1p-54 ? x : 2.0 * (h + l);
+}
+
+static inline float nl_expm1f(float x) {
+    float xc = x < -18.0f ? -18.0f : (x > 89.0f ? 89.0f : x);
+    float l, h = nl__expm1_halff(xc, &l);
+    return fabsf(x) < 0x1p-25f ? x : 2.0f * (h + l);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * log1p for -1/2 <= u <= 1 (softplus needs u = e^-|x| in (0, 1]): with s = u / (2 + u),
+ * log(1 + u) = 2 atanh(s) = 2s + 2s^3/3 + ..., and |s| <= 1/3 keeps the series short.
+ * Written as u - s (u - s^2 P(s^2)) (using 2s = u - us), only the small term s (...)
+ * carries the rounding of s. Outside -1/2 <= u <= 1 it is inaccurate.
+ * P: minimax, relative error of log1p 2^-59 (double, degree 9), 2^-27.7 (float, degree 3);
+ * evaluated by Estrin's scheme like nl__expm1_tail.
+ * ------------------------------------------------------------------------------------- */
+static const double NL_LOG1P_P[10] = {
+    0x1.5555555555535p-1, 0x1.99999999a074fp-2, 0x1.249249208c689p-2, 0x1.c71c741c6a113p-3,
+    0x1.745cb4018f0bdp-3, 0x1.3b1ddb4fe6cfap-3, 0x1.1067c6e4bc3dap-3, 0x1.efd83056b979dp-4,
+    0x1.55b1780067f99p-4, 0x1.5c7898874374dp-3,
+};
+static const float NL_LOG1P_PF[4] = {
+    0x1.555502p-1f, 0x1.99d1ccp-2f, 0x1.1ec03ap-2f, 0x1.1eca5ep-2f,
+};
+
+static inline double nl_log1p_small(double u) {
+    const double *P = NL_LOG1P_P;
+    double s = u / (2.0 + u);
+    double z = s * s, z2 = z * z, z4 = z2 * z2;
+    double p = ((P[0] + P[1] * z) + z2 * (P[2] + P[3] * z))
+             + z4 * (((P[4] + P[5] * z) + z2 * (P[6] + P[7] * z)) + z4 * (P[8] + P[9] * z));
+    return u - s * (u - z * p);
+}
+
+static inline float nl_log1p_smallf(float u) {
+    const float *P = NL_LOG1P_PF;
+    float s = u / (2.0f + u);
+    float z = s * s;
+    float p = (P[0] + P[1] * z) + (z * z) * (P[2] + P[3] * z);
+    return u - s * (u - z * p);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * tanh(x) = sign(x) (-m) / (2 + m) with m = expm1(-2|x|) in (-1, 0]: no cancellation
+ * near 0, no overflow. m is used unrounded (m / 2 = h + l from nl__expm1_half), and the
+ * quotient gets one correction step (q + residual / denominator): with the rounded m
+ * alone tanh would be 2.5 ulp off.
+ * ------------------------------------------------------------------------------------- */
+static inline double nl_tanh(double x) {
+    double a = fabs(x);
+    /* v = expm1(-2a) / 2 = h + l, renormalized to vh + vl with |vl| <= ulp(vh) / 2 */
+    double l, h = nl__expm1_half(-2.0 * a, &l);
+    double vh = h + l, vl = (h - vh) + l;
+    /* tanh a = -v / (1 + v), the denominator as d + dl (Fast2Sum, |vh| <= 1/2) */
+    double d = 1.0 + vh;
+    double dl = ((1.0 - d) + vh) + vl;
+    double inv = 1.0 / d;
+    double q = -vh * inv;
+    /* one correction step, -v / (d + dl) = q + (-v - q (d + dl)) / d to first order */
+    double t = q + (-nl__fms(q, d, -vh) - vl - q * dl) * inv;
+    /* tanh rounds to 1 from a = 19.1 on, and beyond a = 40 nl__expm1_half is out of its
+     * range (garbage or NaN, discarded here; a NaN x fails the comparison and stays NaN).
+     * Selecting at the end, rather than clamping a first, keeps gcc from specializing
+     * the code for the clamped values, which made the loop slower. */
+    t = a > 20.0 ? 1.0 : t;
+    return copysign(t, x);
+}
+
+static inline float nl_tanhf(float x) {
+    float a = fabsf(x);
+    float l, h = nl__expm1_halff(-2.0f * a, &l);
+    float vh = h + l, vl = (h - vh) + l;
+    float d = 1.0f + vh;
+    float dl = ((1.0f - d) + vh) + vl;
+    float inv = 1.0f / d;
+    float q = -vh * inv;
+    float t = q + (-nl__fmsf(q, d, -vh) - vl - q * dl) * inv;
+    t = a > 10.0f ? 1.0f : t;
+    return copysignf(t, x);
+}
+
+#endif

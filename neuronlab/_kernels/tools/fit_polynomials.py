@@ -1,0 +1,211 @@
+"""Fit the polynomials of nl_fastmath.h: minimax coefficients by the Remez exchange, in mpmath.
+
+Every polynomial coefficient in ``neuronlab/_kernels/nl_fastmath.h`` was printed by this
+script; run it to reproduce them (under a minute)::
+
+    python neuronlab/_kernels/tools/fit_polynomials.py            # all of them
+    python neuronlab/_kernels/tools/fit_polynomials.py expm1      # one
+
+Each approximation writes a function F as ``F = known part + scale * P(v)`` and fits the
+polynomial P of a given degree so that the largest *relative* error of F over the interval
+is as small as possible (weight = scale / F). The Remez exchange: make the error alternate
+in sign with equal size at degree + 2 points, move those points to where the error of the
+new polynomial peaks, repeat until the peaks are level (the minimax polynomial, by
+Chebyshev's equioscillation theorem). The coefficients must then be rounded to the C type
+(double or float): the better of plain rounding and :func:`remez_rounded` (one coefficient
+at a time, refitting the rest) is kept, and the error is measured again on a dense grid
+with the coefficients exactly as C stores them.
+
+The approximations (see nl_fastmath.h for how each is used):
+
+``expm1``
+    expm1(r) = r + r^2/2 + r^3 P(r) for |r| <= ln(2)/2, the reduced argument of expm1.
+``log1p``
+    log1p(u) = 2 atanh(s) = 2s + s z P(z) with s = u / (2 + u), z = s^2 <= 1/9 (-1/2 <= u <= 1).
+"""
+from __future__ import annotations
+
+import argparse
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import mpmath as mp
+
+DPS = 50  # working precision of the fits (decimal digits)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """F(v) = known(v) + scale(v) P(v) on [lo, hi]; P of degree `degree[ctype]`."""
+
+    name: str
+    target: Callable  # F
+    known: Callable
+    scale: Callable
+    lo: float | str
+    hi: float | str
+    degree: dict[str, int]
+    note: str
+
+
+def _expm1_fit() -> Fit:
+    h = mp.log(2) / 2 * mp.mpf("1.0001")  # a little slack: k is rounded from x / ln 2 in floating point
+    return Fit("expm1", mp.expm1, lambda r: r + r * r / 2, lambda r: r**3, -h, h,
+               {"double": 9, "float": 4}, "expm1(r) = r + r^2/2 + r^3 P(r), |r| <= ln(2)/2")
+
+
+def _log1p_fit() -> Fit:
+    def target(z):
+        s = mp.sqrt(z)
+        return 2 * mp.atanh(s)
+
+    def known(z):
+        return 2 * mp.sqrt(z)
+
+    def scale(z):
+        return mp.sqrt(z) * z
+
+    return Fit("log1p", target, known, scale, 0, mp.mpf(1) / 9 * mp.mpf("1.0001"),
+               {"double": 9, "float": 3}, "log1p(u) = 2s + s z P(z), s = u/(2+u), z = s^2 <= 1/9")
+
+
+def fits() -> list[Fit]:
+    return [_expm1_fit(), _log1p_fit()]
+
+
+# ----------------------------------------------------------------------------------------
+# The Remez exchange for min max |weight (g - P)|, g = (F - known) / scale, weight = scale / F
+# ----------------------------------------------------------------------------------------
+def _grid(lo, hi, n):
+    """Chebyshev-spaced points (dense near the ends, where errors of polynomials peak)."""
+    return [lo + (hi - lo) * (1 - mp.cos(mp.pi * (j + mp.mpf(1) / 2) / n)) / 2 for j in range(n)]
+
+
+def remez(fit: Fit, degree: int, grid_size: int = 1500, iterations: int = 40):
+    """Minimax coefficients c[0..degree] (P(v) = sum c_j v^j) and the levelled error."""
+    lo, hi = mp.mpf(fit.lo), mp.mpf(fit.hi)
+    xs = [x for x in _grid(lo, hi, grid_size) if abs(x) > (hi - lo) * mp.mpf("1e-6")]
+
+    def g(v):
+        return (fit.target(v) - fit.known(v)) / fit.scale(v)
+
+    def weight(v):
+        return abs(fit.scale(v) / fit.target(v))
+
+    gs = [g(x) for x in xs]
+    ws = [weight(x) for x in xs]
+    # start from Chebyshev points; those near 0, where the weight may vanish (F = known
+    # there), are moved away from it
+    away = [x for x in xs if abs(x) > (hi - lo) / 20]
+    reference = [away[round(i * (len(away) - 1) / (degree + 1))] for i in range(degree + 2)]
+    best = None
+    for _ in range(iterations):
+        matrix = mp.matrix(degree + 2, degree + 2)
+        rhs = mp.matrix(degree + 2, 1)
+        for i, x in enumerate(reference):  # weight(x) (P(x) - g(x)) = -(-1)^i E, row by row
+            wx = weight(x)
+            for j in range(degree + 1):
+                matrix[i, j] = wx * x**j
+            matrix[i, degree + 1] = (-1) ** i
+            rhs[i] = wx * g(x)
+        solution = mp.lu_solve(matrix, rhs)
+        c = [solution[j] for j in range(degree + 1)]
+        level = abs(solution[degree + 1])
+        err = [(gi - mp.polyval(c[::-1], x)) * wi for x, gi, wi in zip(xs, gs, ws, strict=True)]
+        peak = max(abs(e) for e in err)
+        if best is None or peak < best[1]:
+            best = (c, peak)
+        if peak <= level * (1 + mp.mpf("1e-4")):
+            break
+        # the largest error in each run of equal sign; keep degree + 2 of them
+        runs, start = [], 0
+        for j in range(1, len(err) + 1):
+            if j == len(err) or (err[j] >= 0) != (err[start] >= 0):
+                runs.append(max(range(start, j), key=lambda m: abs(err[m])))
+                start = j
+        while len(runs) > degree + 2:
+            runs.pop(0 if abs(err[runs[0]]) < abs(err[runs[-1]]) else -1)
+        if len(runs) < degree + 2:
+            break
+        reference = [xs[m] for m in runs]
+    return best
+
+
+def remez_rounded(fit: Fit, degree: int, ctype: str) -> list[float]:
+    """Coefficients representable in `ctype` that stay close to minimax.
+
+    Rounding all minimax coefficients at once can cost more accuracy than the fit had.
+    Instead c_0 is rounded first, then
+    c_1 .. c_degree are fitted again with c_0 fixed, c_1 is rounded, and so on: each later
+    coefficient absorbs the rounding of the earlier ones.
+    """
+    fixed: list[float] = []
+    for j in range(degree + 1):
+        def known(v, fixed=tuple(fixed)):
+            return fit.known(v) + fit.scale(v) * sum(c * v**i for i, c in enumerate(fixed))
+
+        def scale(v, j=j):
+            return fit.scale(v) * v**j
+
+        rest = Fit(fit.name, fit.target, known, scale, fit.lo, fit.hi, {}, fit.note)
+        c, _ = remez(rest, degree - j)
+        fixed.append(rounded(c[0], ctype))
+    return fixed
+
+
+def rounded(value, ctype: str) -> float:
+    """The coefficient as the C type stores it (round to nearest)."""
+    v = float(value)
+    return struct.unpack("f", struct.pack("f", v))[0] if ctype == "float" else v
+
+
+def error_after_rounding(fit: Fit, coefficients: list[float], points: int = 3000) -> mp.mpf:
+    """Largest relative error of F with the rounded coefficients, on an even grid."""
+    lo, hi = mp.mpf(fit.lo), mp.mpf(fit.hi)
+    c = [mp.mpf(v) for v in coefficients][::-1]
+    worst = mp.mpf(0)
+    for j in range(points + 1):
+        v = lo + (hi - lo) * j / points
+        if v == 0 and fit.name in ("expm1", "log1p"):
+            continue  # F = known there, exactly
+        f = fit.target(v)
+        worst = max(worst, abs((fit.known(v) + fit.scale(v) * mp.polyval(c, v) - f) / f))
+    return worst
+
+
+def c_literal(v: float, ctype: str) -> str:
+    """The exact C literal: hexadecimal, so that no decimal rounding intervenes."""
+    mantissa, exponent = v.hex().split("p")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}p{exponent}{'f' if ctype == 'float' else ''}"
+
+
+def report(fit: Fit) -> None:
+    print(f"== {fit.name}: {fit.note}")
+    for ctype, degree in fit.degree.items():
+        c, level = remez(fit, degree)
+        # the better of rounding the minimax coefficients and rounding them one by one
+        after, coefficients = min((error_after_rounding(fit, cs), cs)
+                                  for cs in ([rounded(v, ctype) for v in c], remez_rounded(fit, degree, ctype)))
+        print(f"   {ctype}, degree {degree}: relative error 2^{float(mp.log(level, 2)):.1f} (minimax), "
+              f"2^{float(mp.log(after, 2)):.1f} with the coefficients in {ctype}")
+        literals = [c_literal(v, ctype) for v in coefficients]
+        print(f"   {ctype} coefficients c_0 .. c_{degree}:")
+        for j in range(0, len(literals), 4):
+            print("      " + ", ".join(literals[j:j + 4]) + ",")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="expm1, log1p")
+    args = parser.parse_args(argv)
+    with mp.workdps(DPS):
+        for fit in fits():
+            if not args.names or any(fit.name.startswith(n) for n in args.names):
+                report(fit)
+
+
+if __name__ == "__main__":
+    main()
