@@ -41,6 +41,7 @@ import signal
 import tempfile
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,11 @@ from neuronlab._kernels import _elementwise
 from neuronlab._kernels._dense import DenseStack
 from neuronlab._validation import as_array, as_float_array, check_real
 from neuronlab.layers import Layer
+
+try:
+    from lzma import LZMAError
+except ImportError:  # a Python without lzma cannot open LZMA-compressed entries at all
+    LZMAError = zipfile.BadZipFile
 
 __all__ = ["EarlyStopping", "History", "Network"]
 
@@ -934,9 +940,11 @@ class Network:
                 weights = {name: entry(data, name) for name in data.files if name != "config"}
         except FileNotFoundError:
             raise
-        # MemoryError: an entry's header can promise any size (its data is read into it)
+        # Besides BadZipFile, a damaged zip makes zipfile raise NotImplementedError (flags,
+        # versions, methods it does not know), RuntimeError (an entry marked encrypted) and
+        # its decompressors' errors; MemoryError: an entry's header can promise any size.
         except (zipfile.BadZipFile, EOFError, OSError, KeyError, io.UnsupportedOperation,
-                MemoryError) as exc:
+                NotImplementedError, RuntimeError, zlib.error, LZMAError, MemoryError) as exc:
             raise bad(f"{type(exc).__name__}: {exc} (truncated or corrupted?)") from None
         except ValueError as exc:
             if str(exc).startswith(path):

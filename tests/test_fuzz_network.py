@@ -907,7 +907,34 @@ def damaged_files(good: bytes, config: dict, marker: Path) -> dict[str, bytes]:
     files |= {f"add {name}": rezip(good, {name: npy_bytes(np.ones(5))})  # 5: no layer has as many units
               for name in ["extra.npy", "layer9.W.npy", "layer0.alpha.npy"]}
     files |= {f"config {what}": rezip(good, {"config.npy": npy_bytes(value)}) for what, value in configs.items()}
+    files |= {f"header {what}": patch_first_entry(good, field, value) for what, field, value in HEADER_PATCHES}
     return files
+
+
+# Fields of a zip entry's headers (offsets in the local header; the central directory's
+# copy sits 2 bytes further on) that zipfile refuses with errors of its own.
+HEADER_PATCHES = [("encrypted", 6, 1), ("patched data", 6, 32), ("strong encryption", 6, 64),
+                  ("version 25.5", 4, 255), ("deflate", 8, 8), ("bzip2", 8, 12), ("lzma", 8, 14),
+                  ("unknown method", 8, 99)]
+
+
+def patch_first_entry(good: bytes, field: int, value: int) -> bytes:
+    """`good` with one byte of the first entry's local header and of its central-directory
+    record set to `value`: only the headers change, so the CRC checks still pass."""
+    patched = bytearray(good)
+    patched[field] = value  # the first local header starts the file
+    central = good.index(b"PK\x01\x02")
+    patched[central + field + 2] = value
+    return bytes(patched)
+
+
+def recompressed(good: bytes, method: int) -> bytes:
+    """The same entries, compressed (an .npz from numpy.savez_compressed loads too)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as zin, zipfile.ZipFile(out, "w", method) as zout:
+        for member in zin.namelist():
+            zout.writestr(member, zin.read(member))
+    return out.getvalue()
 
 
 def assert_load_fails(path: Path, marker: Path, what: str, original=None) -> None:
@@ -926,15 +953,19 @@ def assert_load_fails(path: Path, marker: Path, what: str, original=None) -> Non
 @FUZZ
 @given(data=st.data())
 def fuzz_load_corrupted(data):
-    """Random damage to random networks' files: truncated at any byte, bytes flipped, random
-    bytes, and a random pick of the foreign and damaged files of `every_corrupted_file`."""
+    """Random damage to random networks' files: truncated at any byte, bytes flipped (also
+    in a compressed copy), random bytes, and a random pick of the foreign and damaged files
+    of `every_corrupted_file`."""
     draw = data.draw
     net = draw(blueprints(max_layers=2)).build()
     with tempfile.TemporaryDirectory() as tmp:
         good_path, path, marker = Path(tmp) / "good.npz", Path(tmp) / "bad.npz", Path(tmp) / "marker"
         net.save(good_path)
         good = good_path.read_bytes()
-        kind = draw(st.sampled_from(["truncate", "flip", "random", "foreign", "damaged"]))
+        kind = draw(st.sampled_from(["truncate", "flip", "flip", "random", "foreign", "damaged"]))
+        if kind == "flip" and draw(st.booleans()):  # the decompressors meet the damage too
+            good = recompressed(good, draw(st.sampled_from([zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
+                                                            zipfile.ZIP_LZMA])))
         if kind == "truncate":
             content = good[:draw(st.integers(0, len(good) - 1))]
         elif kind == "flip":
