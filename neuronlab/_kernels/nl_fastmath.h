@@ -2,14 +2,17 @@
  * nl_fastmath.h -- expm1, log1p and tanh as inline C that gcc vectorizes.
  *
  * A call to libm inside a loop keeps the loop scalar. glibc's vector library (libmvec,
- * declared in nl_math.h) fixes that where it exists, but its log1p is slow and its expm1
- * and tanh are 2-3 ulp off (measured: 2.9 and 2.1 ulp for double); portable builds have
- * none of it. The functions here are short straight-line code: where the math has cases,
- * every case is computed and one is selected (a SIMD blend, not a branch), so a loop
- * calling them vectorizes at -O3 (4 doubles or 8 floats per AVX2 instruction) and runs
- * the same way without SIMD. exp and erfc stay with libmvec: inline versions were tried
- * (exp within 0.8 ulp; the normal tail as e^(-a^2/2) times a polynomial in (a-4)/(a+4))
- * and were slower than libmvec's.
+ * declared in nl_math.h) fixes that where it exists, but its log1p and its double tanh
+ * are slow, and its double expm1 and tanh are 2-3 ulp off (measured: 2.9 and 2.1 ulp);
+ * portable builds have none of it. _math.pxd picks, per function and type, whichever
+ * of the two is faster without being less accurate.
+ *
+ * The functions here are short straight-line code: where the math has cases, every case
+ * is computed and one is selected (a SIMD blend, not a branch), so a loop calling them
+ * vectorizes at -O3 (4 doubles or 8 floats per AVX2 instruction) and runs the same way
+ * without SIMD. exp and erfc stay with libmvec: inline versions were tried (exp within
+ * 0.8 ulp; the normal tail as e^(-a^2/2) times a polynomial in (a-4)/(a+4)) and were
+ * slower than libmvec's.
  *
  * The float versions compute in float, with shorter polynomials. Every polynomial is a
  * minimax fit printed by tools/fit_polynomials.py (run it to reproduce the constants).
