@@ -118,6 +118,8 @@ def extensions() -> list[Extension]:
             f"neuronlab._kernels.{pyx.stem}",
             [str(pyx.relative_to(HERE))],
             include_dirs=[str(KERNELS)],
+            # the C headers: Cython tracks .pxd files itself, but not what they include
+            depends=[str(h.relative_to(HERE)) for h in sorted(KERNELS.glob("*.h"))],
             extra_compile_args=cflags,
             extra_link_args=ldflags,
             define_macros=macros,
