@@ -80,6 +80,14 @@ def compiler_options() -> tuple[list[str], list[str], list[tuple[str, str | None
         return ["/O2"], [], macros
     if not flag("NEURONLAB_PORTABLE") and compiles("int main(void){return 0;}", ["-march=native"]):
         cflags.append("-march=native")
+    # A vectorized loop starts with a few scalar iterations until its pointer is aligned, and
+    # NumPy aligns arrays to 16 bytes, not 32: which elements take the scalar libm path (it
+    # can differ from the vector one by an ulp) would then depend on where the array sits in
+    # memory, and the same input could give different last bits. Without that peeling, an
+    # element's path depends only on its index.
+    no_peeling = "--param=vect-max-peeling-for-alignment=0"
+    if compiles("int main(void){return 0;}", [no_peeling]):
+        cflags.append(no_peeling)
     if not flag("NEURONLAB_NO_OPENMP") and compiles(OPENMP_PROBE, ["-fopenmp"], ["-fopenmp"]):
         cflags.append("-fopenmp")
         ldflags.append("-fopenmp")

@@ -422,3 +422,18 @@ def test_property_backward_is_derivative_times_dy(x, data, case):
     dy = data.draw(hnp.arrays(np.float64, x.shape, elements=st.floats(-1e6, 1e6)))
     act = CASES[case]
     np.testing.assert_array_equal(act.backward(x, dy), act.derivative(x) * dy, strict=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "elu", "selu", "softplus", "swish", "gelu", "mish"])
+def test_result_does_not_depend_on_where_the_array_sits(name, dtype):
+    """The same numbers at another address give the same bits (no alignment-dependent scalar path)."""
+    act = nl.activations.get(name)
+    x = np.random.default_rng(0).normal(0, 3, 203).astype(dtype)
+    for offset in range(1, 8):
+        buffer = np.empty(x.size + offset, dtype)
+        shifted = buffer[offset:]
+        shifted[...] = x
+        for f in (act.forward, act.derivative):
+            np.testing.assert_array_equal(f(shifted), f(x), err_msg=f"{f.__name__} at offset {offset}")
+        np.testing.assert_array_equal(act.backward(shifted, shifted), act.backward(x, x))
