@@ -262,8 +262,12 @@ class _Passes:
 
         J is the mean or the sum over the batch, as the loss's reduction says.
         """
-        scale = 1.0 / out.shape[0] if self.loss.reduction == "mean" else 1.0
+        scale = self._scale(out.shape[0])
         return self.loss._kernel(out, labels, r, grad_out, self.no_rows, scale, True, False) * scale
+
+    def _scale(self, m: int) -> float:
+        """The loss kernels add up the batch's losses: 1/m makes that the mean."""
+        return 1.0 / m if self.loss.reduction == "mean" else 1.0
 
     def step(self, x: np.ndarray, labels: np.ndarray, r: np.ndarray,
              grad_out: np.ndarray) -> tuple[float, np.ndarray]:
@@ -273,7 +277,7 @@ class _Passes:
         """
         spec = self.stack is not None and self.loss._batch_spec(grad_out.shape[1], labels.shape[0] > 0)
         if spec:
-            scale = 1.0 / x.shape[0] if self.loss.reduction == "mean" else 1.0
+            scale = self._scale(x.shape[0])
             J = self.stack.step(x, labels, r, grad_out, *spec, scale) * scale
             return J, self.stack.outputs[-1][:x.shape[0]]
         out = self.forward(x)

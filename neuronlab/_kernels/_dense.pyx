@@ -229,37 +229,19 @@ cdef class DenseStack:
 
         Every layer keeps its z and a, and the stack keeps x, for :meth:`backward`.
         """
-        cdef const double[:, ::1] x64
-        cdef const float[:, ::1] x32
-        cdef Py_ssize_t m = self._check_rows(x, self.n_in[0], "x")
-        if self.single:
-            x32 = x
-            self.x = <void*>&x32[0, 0]
-            with nogil:
-                _forward[float](self, <const float*>self.x, m)
-        else:
-            x64 = x
-            self.x = <void*>&x64[0, 0]
-            with nogil:
-                _forward[double](self, <const double*>self.x, m)
-        self._x, self.rows = x, m
+        cdef Py_ssize_t m = self._take_input(x)
+        with nogil:
+            self._run_forward(m)
         return self.outputs[self.n_layers - 1][:m]
 
     def backward(self, grad_out):
         """From dJ/da^(L) (m, n_out) of the last forward batch, fill every dW and db."""
-        cdef const double[:, ::1] g64
-        cdef const float[:, ::1] g32
         cdef Py_ssize_t m = self._check_rows(grad_out, self.n_out[self.n_layers - 1], "grad_out")
+        cdef const void* g = self._data(grad_out)
         if self._x is None or m != self.rows:
             raise ValueError(f"grad_out has {m} rows but the last forward pass had {self.rows} samples")
-        if self.single:
-            g32 = grad_out
-            with nogil:
-                _backward[float](self, &g32[0, 0], m)
-        else:
-            g64 = grad_out
-            with nogil:
-                _backward[double](self, &g64[0, 0], m)
+        with nogil:
+            self._run_backward(g, m)
 
     def step(self, x, labels, r, grad_out, int family, int op, double param, double grad_scale):
         """One training step's passes: forward, the loss J and dJ/da^(L), backward. Returns J.
@@ -270,38 +252,66 @@ cdef class DenseStack:
         the per-sample losses (the caller scales it for a mean).
         """
         cdef const Py_ssize_t[::1] c = labels
-        cdef const double[:, ::1] r64
-        cdef const float[:, ::1] r32
-        cdef double[:, ::1] g64
-        cdef float[:, ::1] g32
-        cdef Py_ssize_t m = self._check_rows(x, self.n_in[0], "x"), n = self.n_out[self.n_layers - 1]
-        cdef double J
+        cdef Py_ssize_t m = self._take_input(x), n = self.n_out[self.n_layers - 1]
         cdef const Py_ssize_t* c_ptr = NULL
+        cdef const void* r_ptr = NULL
+        cdef void* g
+        cdef double J
         if not 0 <= family <= 2:
             raise ValueError(f"family must be a LossFamily (0, 1 or 2), got {family}")
         if c.shape[0]:
             if c.shape[0] != m:
                 raise ValueError(f"labels has {c.shape[0]} entries for {m} samples")
             c_ptr = &c[0]
-        elif family == LossFamily.PICKED or np.shape(r) != (m, n):
-            raise ValueError(f"the targets must be {m} labels or rows r of shape {(m, n)}")
-        if np.shape(grad_out) != (m, n):
-            raise ValueError(f"grad_out must have shape {(m, n)}, got {np.shape(grad_out)}")
-        y = self.forward(x)
-        if self.single:
-            g32 = grad_out
-            r32 = r if c_ptr == NULL else None
-            with nogil:
-                J = batch_loss(<LossFamily>family, op, <const float*>self.a[self.n_layers - 1], c_ptr,
-                               &r32[0, 0] if c_ptr == NULL else NULL, &g32[0, 0], m, n, param, grad_scale)
+        elif family == LossFamily.PICKED:
+            raise ValueError(f"this loss needs {m} integer labels")
         else:
-            g64 = grad_out
-            r64 = r if c_ptr == NULL else None
-            with nogil:
+            self._check_rows(r, n, "r")
+            if r.shape[0] != m:
+                raise ValueError(f"r has {r.shape[0]} rows for {m} samples")
+            r_ptr = self._data(r)
+        if self._check_rows(grad_out, n, "grad_out") != m:
+            raise ValueError(f"grad_out has {grad_out.shape[0]} rows for {m} samples")
+        g = <void*>self._data(grad_out)
+        with nogil:
+            self._run_forward(m)
+            if self.single:
+                J = batch_loss(<LossFamily>family, op, <const float*>self.a[self.n_layers - 1], c_ptr,
+                               <const float*>r_ptr, <float*>g, m, n, param, grad_scale)
+            else:
                 J = batch_loss(<LossFamily>family, op, <const double*>self.a[self.n_layers - 1], c_ptr,
-                               &r64[0, 0] if c_ptr == NULL else NULL, &g64[0, 0], m, n, param, grad_scale)
-        self.backward(grad_out)
+                               <const double*>r_ptr, <double*>g, m, n, param, grad_scale)
+            self._run_backward(g, m)
         return J
+
+    cdef Py_ssize_t _take_input(self, x) except -1:
+        """Check the batch x and keep it (and its address) as a^(0) for the passes."""
+        cdef Py_ssize_t m = self._check_rows(x, self.n_in[0], "x")
+        self.x = <void*>self._data(x)
+        self._x, self.rows = x, m
+        return m
+
+    cdef const void* _data(self, array) except NULL:
+        """The address of a checked, non-empty, C-contiguous array of the stack's dtype."""
+        cdef const double[:, ::1] v64
+        cdef const float[:, ::1] v32
+        if self.single:
+            v32 = array
+            return &v32[0, 0]
+        v64 = array
+        return &v64[0, 0]
+
+    cdef void _run_forward(self, Py_ssize_t m) noexcept nogil:
+        if self.single:
+            _forward[float](self, <const float*>self.x, m)
+        else:
+            _forward[double](self, <const double*>self.x, m)
+
+    cdef void _run_backward(self, const void* grad_out, Py_ssize_t m) noexcept nogil:
+        if self.single:
+            _backward[float](self, <const float*>grad_out, m)
+        else:
+            _backward[double](self, <const double*>grad_out, m)
 
     cdef Py_ssize_t _check_rows(self, array, int n, str name) except -1:
         if not isinstance(array, np.ndarray) or array.ndim != 2 or array.shape[1] != n:
