@@ -1,6 +1,7 @@
 """The inline elementary functions of nl_fastmath.h over arrays, for the tests.
 
-The activation kernels call expm1, log1p and tanh through ``_math.pxd``; this module runs
+The activation kernels call expm1, log1p, tanh and the normal distribution function
+through ``_math.pxd``; this module runs
 the same inline code in the same kind of compiled (vectorized) loop, so that
 ``tests/test_fastmath.py`` can hold each function on its own against mpmath, in float32
 and float64, including the two variants the kernels leave to libmvec for speed
@@ -9,7 +10,7 @@ and float64, including the two variants the kernels leave to libmvec for speed
 from cython cimport floating
 
 from neuronlab._kernels._math cimport (
-    nl_expm1, nl_expm1f, nl_log1p_small, nl_log1p_smallf, nl_tanh, nl_tanhf,
+    _normal_cdf, nl_expm1, nl_expm1f, nl_log1p_small, nl_log1p_smallf, nl_tanh, nl_tanhf,
 )
 
 
@@ -52,3 +53,22 @@ def tanh(const floating[::1] x, floating[::1] y):
     cdef Py_ssize_t i
     for i in range(x.shape[0]):
         y[i] = _tanh(x[i])
+
+
+def normal_cdf(const floating[::1] x, floating[::1] y):
+    """y = Phi(x), the standard normal distribution function."""
+    _check(x, y)
+    cdef Py_ssize_t i
+    cdef floating g
+    for i in range(x.shape[0]):
+        y[i] = _normal_cdf(x[i], &g)
+
+
+def gaussian(const floating[::1] x, floating[::1] y):
+    """y = e^(-x^2/2), computed together with Phi(x) (only this half is kept)."""
+    _check(x, y)
+    cdef Py_ssize_t i
+    cdef floating g
+    for i in range(x.shape[0]):
+        _normal_cdf(x[i], &g)
+        y[i] = g

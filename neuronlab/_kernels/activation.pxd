@@ -21,8 +21,8 @@
 from cython cimport floating
 from libc.math cimport INFINITY
 from neuronlab._kernels._math cimport (
-    GELU_K, INV_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA, SQRT1_2, SQRT_2_OVER_PI,
-    _copysign, _erfc, _exp, _expm1, _fabs, _isinf, _isnan, _log1p_small, _tanh,
+    GELU_K, INV_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA, SQRT_2_OVER_PI,
+    _copysign, _exp, _expm1, _fabs, _isinf, _isnan, _log1p_small, _normal_cdf, _tanh,
 )
 
 
@@ -238,20 +238,25 @@ cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
 
 
 # <gelu>
+# Phi and the Gaussian g = e^(-x^2/2) come from one routine (nl_fastmath.h), which keeps
+# Phi's relative precision in the left tail, where 1 + erf(x / sqrt 2) cancels to 0.
 cdef inline floating gelu_f(floating x) noexcept nogil:
-    # x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2: written with erfc, the left tail keeps
-    # its digits (1 + erf(x / sqrt 2) cancels to 0 there); (-inf) * 0 at x = -inf is 0.
-    return 0 if x == -INFINITY else x * (<floating>0.5 * _erfc(-x * <floating>SQRT1_2))
+    # x Phi(x); (-inf) * 0 at x = -inf is 0.
+    cdef floating g
+    return 0 if x == -INFINITY else x * _normal_cdf(x, &g)
 
 cdef inline floating gelu_df(floating x) noexcept nogil:
-    # f' = Phi(x) + x phi(x), phi the standard normal density.
-    cdef floating phi = <floating>INV_SQRT_2PI * _exp(<floating>-0.5 * x * x)
-    cdef floating Phi = <floating>0.5 * _erfc(-x * <floating>SQRT1_2)
-    return (1 if x > 0 else 0) if _isinf(x) else Phi + x * phi
+    # f' = Phi(x) + x phi(x), with phi = g / sqrt(2 pi) the standard normal density.
+    cdef floating g
+    cdef floating Phi = _normal_cdf(x, &g)
+    return (1 if x > 0 else 0) if _isinf(x) else Phi + x * (<floating>INV_SQRT_2PI * g)
 
 cdef inline floating gelu_d2f(floating x) noexcept nogil:
     # f'' = phi(x) (2 - x^2), as 2 phi - (x phi) x so that x^2 cannot overflow against phi = 0.
-    cdef floating phi = <floating>INV_SQRT_2PI * _exp(<floating>-0.5 * x * x)
+    # Only g is used here; the compiler drops the rest of _normal_cdf.
+    cdef floating g
+    _normal_cdf(x, &g)
+    cdef floating phi = <floating>INV_SQRT_2PI * g
     return 0 if _isinf(x) else <floating>2 * phi - (x * phi) * x
 # </gelu>
 

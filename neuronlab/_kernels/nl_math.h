@@ -1,6 +1,6 @@
 /*
  * nl_math.h -- constants, vector versions of libm for the compiler, and (from
- * nl_fastmath.h) inline versions of expm1, log1p and tanh.
+ * nl_fastmath.h) inline versions of expm1, log1p, tanh and the normal distribution.
  *
  * A loop such as `y[i] = 1 / (1 + exp(-x[i]))` runs one scalar exp() per element
  * unless the compiler knows that a vector version of exp exists. glibc ships those
@@ -26,14 +26,11 @@ NL_DECLARE_SIMD extern double expm1(double);
 NL_DECLARE_SIMD extern double log1p(double);
 NL_DECLARE_SIMD extern float log1pf(float);
 NL_DECLARE_SIMD extern float tanhf(float);
-NL_DECLARE_SIMD extern double erfc(double);
-NL_DECLARE_SIMD extern float erfcf(float);
 #endif
 
 #include "nl_fastmath.h"
 
 /* Constants to the last digit of a double (checked against mpmath by the tests). */
-#define NL_SQRT1_2        0.70710678118654752440   /* 1/sqrt(2), for Phi(x) = erfc(-x/sqrt(2))/2 */
 #define NL_INV_SQRT_2PI   0.39894228040143267794   /* 1/sqrt(2 pi), the normal density's factor */
 #define NL_SQRT_2_OVER_PI 0.79788456080286535588   /* sqrt(2/pi), GELU's tanh approximation */
 #define NL_GELU_K         0.044715                 /* the cubic coefficient of that approximation */
