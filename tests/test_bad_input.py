@@ -305,7 +305,11 @@ for name in nl.activations.available():
     for dtype in (np.float32, np.float64):
         assert act(np.empty((0, 4), dtype)).shape == (0, 4)
         big = np.linspace(-10, 10, 3_000_001, dtype=dtype)
-        assert np.array_equal(act(big)[::999_999], act(big[::999_999]), equal_nan=True), name
+        # the long array runs libmvec's vector tanhf (float tanh), the short one scalar
+        # libm: the two may differ in the last bit, so equal within 2 eps, not bitwise
+        a, b = act(big)[::999_999], act(big[::999_999])
+        eps = np.finfo(dtype).eps
+        assert np.allclose(a, b, rtol=2 * eps, atol=0, equal_nan=True), (name, a, b)
 prelu = nl.activations.get("prelu", alpha=np.arange(1.0, 8.0) / 10)
 x = np.linspace(-1, 1, 7 * 50_000).reshape(-1, 7)
 want = np.where(x > 0, x, x * prelu.alpha)

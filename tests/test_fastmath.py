@@ -104,6 +104,46 @@ def log_uniform(rng, lo: float, hi: float, n: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------
+# e^t for t <= 0
+# ----------------------------------------------------------------------------------------
+EXP_NEG_ULP = 1.0  # measured worst: see exp_neg_worst in the note of this session
+
+
+def exp_neg_edges(dtype) -> np.ndarray:
+    ln2 = math.log(2)
+    switch = [-(k + 0.5) * ln2 for k in range(0, 1080, 7)]  # where the reduction's k changes
+    # the subnormal range and where e^t underflows to 0 (float: near -87.3 and -103.97;
+    # double: near -708.4 and -745.13), and the clamps
+    ends = [-87.3, -103.0, -103.97, -104.0, -708.4, -744.4, -745.13, -746.0]
+    x = [-v for v in tiny_values(dtype) if v > 0] + switch + around(ends, dtype) + [-1.0, -1e5, -1e300]
+    return as_dtype([v for v in x if v <= 0] + [0.0, -0.0], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_neg_edges(dtype):
+    check("exp_neg", exp_neg_edges(dtype), mpmath.exp, EXP_NEG_ULP)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_neg_random(dtype):
+    rng = np.random.default_rng(8)
+    lo = 750.0 if dtype == np.float64 else 105.0
+    t = -np.concatenate([
+        rng.uniform(0, 10, N_RANDOM // 2),  # e^-|x| of the activations mostly lives here
+        rng.uniform(0, lo, N_RANDOM // 4),
+        np.exp(rng.uniform(math.log(float(np.finfo(dtype).smallest_subnormal)), math.log(lo), N_RANDOM // 4)),
+    ]).astype(dtype)
+    check("exp_neg", t, mpmath.exp, EXP_NEG_ULP)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_neg_special_values(dtype):
+    y = run("exp_neg", np.array([np.nan, -np.inf, 0.0, -0.0, 3.0, np.inf], dtype=dtype))
+    assert np.isnan(y[0])
+    np.testing.assert_array_equal(y[1:], [0.0, 1.0, 1.0, 1.0, 1.0])  # t > 0 counts as 0
+
+
+# ----------------------------------------------------------------------------------------
 # expm1
 # ----------------------------------------------------------------------------------------
 EXPM1_ULP = 1.25  # measured worst: 1.05 (double), 1.08 (float) in 10^7 samples

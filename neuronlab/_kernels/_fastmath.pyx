@@ -1,7 +1,7 @@
 """The inline elementary functions of nl_fastmath.h over arrays, for the tests.
 
-The activation kernels call expm1, log1p, tanh and the normal distribution function
-through ``_math.pxd``; this module runs
+The activation kernels call exp of negative numbers, expm1, log1p, tanh and the normal
+distribution function through ``_math.pxd``; this module runs
 the same inline code in the same kind of compiled (vectorized) loop, so that
 ``tests/test_fastmath.py`` can hold each function on its own against mpmath, in float32
 and float64, including the two variants the kernels leave to libmvec for speed
@@ -10,7 +10,7 @@ and float64, including the two variants the kernels leave to libmvec for speed
 from cython cimport floating
 
 from neuronlab._kernels._math cimport (
-    _normal_cdf, nl_expm1, nl_expm1f, nl_log1p_small, nl_log1p_smallf, nl_tanh, nl_tanhf,
+    _exp_neg, _normal_cdf, nl_expm1, nl_expm1f, nl_log1p_small, nl_log1p_smallf, nl_tanh, nl_tanhf,
 )
 
 
@@ -29,6 +29,14 @@ cdef inline floating _tanh(floating x) noexcept nogil:
 cdef void _check(const floating[::1] x, floating[::1] y) except *:
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"y has {y.shape[0]} elements, x has {x.shape[0]}")
+
+
+def exp_neg(const floating[::1] t, floating[::1] y):
+    """y = e^t for t <= 0 (t > 0 counts as 0)."""
+    _check(t, y)
+    cdef Py_ssize_t i
+    for i in range(t.shape[0]):
+        y[i] = _exp_neg(t[i])
 
 
 def expm1(const floating[::1] x, floating[::1] y):

@@ -8,7 +8,7 @@
 from cython cimport floating
 from cython.parallel cimport prange
 
-from neuronlab._kernels._math cimport _exp, _fabs, _log1p
+from neuronlab._kernels._math cimport _exp_neg, _fabs, _log1p, _log1p_small
 from neuronlab._kernels._rows cimport (
     BLOCK, MAX_BLOCK_ROWS, MIN_PARALLEL_ELEMENTS, ROW_BLOCK, _log, exp_rows, row_max, row_sum,
     row_sum_exp, row_weighted_gap, rows_per_block,
@@ -133,7 +133,7 @@ cdef inline floating _term(int op, floating y, floating r) noexcept nogil:
         return -(_xlog(r, y) + ((1 - r) * _log1p(-y) if r != 1 else 0))
     else:
         # softplus(z) - r z, with softplus(z) = max(z, 0) + log(1 + e^{-|z|}): no overflow.
-        return (y if y > 0 else 0) - r * y + _log1p(_exp(-_fabs(y)))
+        return (y if y > 0 else 0) - r * y + _log1p_small(_exp_neg(-_fabs(y)))
 
 
 cdef inline floating _grad(int op, floating y, floating r) noexcept nogil:
@@ -149,7 +149,7 @@ cdef inline floating _grad(int op, floating y, floating r) noexcept nogil:
         return (((1 - r) / (1 - y)) if r != 1 else 0) - ((r / y) if r != 0 else 0)
     else:
         # sigma(z) - r, with sigma from e = e^{-|z|} <= 1 on both sides.
-        e = _exp(-_fabs(y))
+        e = _exp_neg(-_fabs(y))
         return (1 / (1 + e) if y >= 0 else e / (1 + e)) - r
 
 

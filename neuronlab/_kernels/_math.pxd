@@ -20,6 +20,8 @@ cdef extern from "nl_math.h" nogil:
     float nl_log1p_smallf(float u)
     double nl_tanh(double x)
     float nl_tanhf(float x)
+    double nl_exp_neg(double t)
+    float nl_exp_negf(float t)
     double nl_normal_cdf(double x, double* g)
     float nl_normal_cdff(float x, float* g)
     const double INV_SQRT_2PI "NL_INV_SQRT_2PI"
@@ -34,6 +36,16 @@ cdef inline floating _exp(floating x) noexcept nogil:
         return expf(x)
     else:
         return exp(x)
+
+
+cdef inline floating _exp_neg(floating t) noexcept nogil:
+    # e^t for t <= 0 (t > 0 counts as 0): e^-|x| and e^(z - max z), the exponentials of
+    # nearly every kernel. Inline, within 1 ulp, and a quarter to a third faster than
+    # libmvec's exp, which must handle overflow and cannot be inlined.
+    if floating is float:
+        return nl_exp_negf(t)
+    else:
+        return nl_exp_neg(t)
 
 
 cdef inline floating _expm1(floating x) noexcept nogil:

@@ -6,7 +6,7 @@
 from cython cimport floating
 from libc.math cimport log, logf
 
-from neuronlab._kernels._math cimport _exp
+from neuronlab._kernels._math cimport _exp_neg
 
 cdef enum:
     # Rows go to OpenMP threads only when the array has at least this many elements (the
@@ -92,7 +92,7 @@ cdef inline double row_sum_exp(const floating* z, Py_ssize_t n, floating m,
     while lo < n:
         w = min(<Py_ssize_t>BLOCK, n - lo)
         for j in range(w):
-            e[j] = _exp((z[lo + j] - m) * inv_t)
+            e[j] = _exp_neg((z[lo + j] - m) * inv_t)
         s += row_sum(e, w)
         lo += w
     return s
@@ -130,7 +130,7 @@ cdef inline void exp_rows(const floating* z, floating* y, Py_ssize_t rows, Py_ss
         for i in range(rows):
             m[i] = row_max(z + i * n, n)
             for j in range(n):
-                y[i * n + j] = _exp((z[i * n + j] - m[i]) * inv_t)
+                y[i * n + j] = _exp_neg((z[i * n + j] - m[i]) * inv_t)
             s[i] = row_sum(y + i * n, n)
         return
     for i in range(rows):
@@ -138,6 +138,6 @@ cdef inline void exp_rows(const floating* z, floating* y, Py_ssize_t rows, Py_ss
         for j in range(n):
             y[i * n + j] = (z[i * n + j] - m[i]) * inv_t
     for t in range(rows * n):
-        y[t] = _exp(y[t])
+        y[t] = _exp_neg(y[t])
     for i in range(rows):
         s[i] = row_sum(y + i * n, n)

@@ -22,7 +22,7 @@ from cython cimport floating
 from libc.math cimport INFINITY
 from neuronlab._kernels._math cimport (
     GELU_K, INV_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA, SQRT_2_OVER_PI,
-    _copysign, _exp, _expm1, _fabs, _isinf, _isnan, _log1p_small, _normal_cdf, _tanh,
+    _copysign, _exp_neg, _expm1, _fabs, _isinf, _isnan, _log1p_small, _normal_cdf, _tanh,
 )
 
 
@@ -56,14 +56,14 @@ cdef inline floating binary_step_d2f(floating x) noexcept nogil:
 cdef inline floating sigmoid_f(floating x) noexcept nogil:
     # With e = exp(-|x|) <= 1 nothing overflows; for x < 0 the form e / (1 + e)
     # keeps full relative precision down to the subnormals.
-    cdef floating e = _exp(-_fabs(x))
+    cdef floating e = _exp_neg(-_fabs(x))
     cdef floating s = <floating>1 / (<floating>1 + e)
     return s if x >= 0 else e * s
 
 cdef inline floating sigmoid_df(floating x) noexcept nogil:
     # sigma'(x) = sigma(x)(1 - sigma(x)) = e / (1 + e)^2, e = exp(-|x|) (f' is even).
     # The product form would lose every digit of 1 - sigma(x) once sigma(x) rounds to 1.
-    cdef floating e = _exp(-_fabs(x))
+    cdef floating e = _exp_neg(-_fabs(x))
     cdef floating s = <floating>1 / (<floating>1 + e)
     return e * s * s
 
@@ -99,7 +99,7 @@ cdef inline floating tanh_f(floating x) noexcept nogil:
 cdef inline floating tanh_df(floating x) noexcept nogil:
     # 1 - tanh(x)^2 = 1 / cosh(x)^2 = 4e / (1 + e)^2 with e = exp(-2|x|): no cancellation
     # in the tails, where 1 - tanh^2 would round to 0 long before the true value does.
-    cdef floating e = _exp(<floating>-2 * _fabs(x))
+    cdef floating e = _exp_neg(<floating>-2 * _fabs(x))
     return <floating>4 * e / ((<floating>1 + e) * (<floating>1 + e))
 
 cdef inline floating tanh_d2f(floating x) noexcept nogil:
@@ -175,10 +175,10 @@ cdef inline floating elu_f(floating x, floating alpha) noexcept nogil:
     return x if x > 0 else alpha * _expm1(x)
 
 cdef inline floating elu_df(floating x, floating alpha) noexcept nogil:
-    return 1 if x > 0 else alpha * _exp(x)
+    return 1 if x > 0 else alpha * _exp_neg(x)
 
 cdef inline floating elu_d2f(floating x, floating alpha) noexcept nogil:
-    return 0 if x > 0 else alpha * _exp(x)
+    return 0 if x > 0 else alpha * _exp_neg(x)
 
 cdef inline floating elu_df_from_y(floating y, floating alpha) noexcept nogil:
     # For x <= 0, y = alpha (exp(x) - 1), so alpha exp(x) = y + alpha: no exp needed.
@@ -207,7 +207,7 @@ cdef inline floating softplus_f(floating x) noexcept nogil:
     # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): e^x never overflows, and log1p keeps
     # the digits of e^-|x| when it is tiny (softplus(-50) = 1.9e-22, not 0). Its argument
     # is in (0, 1], which is all _log1p_small handles.
-    return (x if x > 0 else <floating>0) + _log1p_small(_exp(-_fabs(x)))
+    return (x if x > 0 else <floating>0) + _log1p_small(_exp_neg(-_fabs(x)))
 
 cdef inline floating softplus_df(floating x) noexcept nogil:
     return sigmoid_f(x)
@@ -225,7 +225,7 @@ cdef inline floating swish_f(floating x, floating beta) noexcept nogil:
 cdef inline floating swish_df(floating x, floating beta) noexcept nogil:
     # f' = sigma(u) + u sigma'(u) with u = beta x; both from one exp (see sigmoid).
     cdef floating u = beta * x
-    cdef floating e = _exp(-_fabs(u))
+    cdef floating e = _exp_neg(-_fabs(u))
     cdef floating r = <floating>1 / (<floating>1 + e)
     cdef floating s = r if u >= 0 else e * r
     return (1 if u > 0 else 0) if _isinf(u) else s + u * (e * r * r)
@@ -274,7 +274,7 @@ cdef inline floating gelu_tanh_df(floating x) noexcept nogil:
     cdef floating c = <floating>(2 * SQRT_2_OVER_PI)
     cdef floating v = c * (x + <floating>GELU_K * x * x * x)
     cdef floating dv = c * (<floating>1 + <floating>(3 * GELU_K) * x * x)
-    cdef floating e = _exp(-_fabs(v))
+    cdef floating e = _exp_neg(-_fabs(v))
     cdef floating r = <floating>1 / (<floating>1 + e)
     cdef floating s = r if v >= 0 else e * r
     return (1 if x > 0 else 0) if _fabs(x) > <floating>1e10 else s + x * (e * r * r) * dv
@@ -307,20 +307,20 @@ cdef inline floating _mish_g(floating x, floating q, floating* dg) noexcept nogi
 
 cdef inline floating mish_f(floating x) noexcept nogil:
     cdef floating dg
-    cdef floating g = _mish_g(x, _exp(-_fabs(x)), &dg)
+    cdef floating g = _mish_g(x, _exp_neg(-_fabs(x)), &dg)
     return 0 if x == -INFINITY else x * g
 
 cdef inline floating mish_df(floating x) noexcept nogil:
     # f' = g + x g' (the chain rule through tanh and softplus); x = 1e308 meets g' = 0,
     # not inf * 0, because x multiplies g' last.
     cdef floating dg
-    cdef floating g = _mish_g(x, _exp(-_fabs(x)), &dg)
+    cdef floating g = _mish_g(x, _exp_neg(-_fabs(x)), &dg)
     return (1 if x > 0 else 0) if _isinf(x) else g + x * dg
 
 cdef inline floating mish_d2f(floating x) noexcept nogil:
     # f'' = 2 g' + x g'' with g'' = g' (1 - sigma - 2 sigma g); grouping x g' keeps
     # x = 1e308 from meeting g' = 0 as inf * 0.
-    cdef floating q = _exp(-_fabs(x))
+    cdef floating q = _exp_neg(-_fabs(x))
     cdef floating dg
     cdef floating g = _mish_g(x, q, &dg)
     cdef floating sigma = <floating>1 / (<floating>1 + q) if x >= 0 else q / (<floating>1 + q)
