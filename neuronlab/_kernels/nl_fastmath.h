@@ -351,15 +351,11 @@ static const float NL_PHI_QF[10] = {
     -0x1.ee0dfap-8f, -0x1.c8048p-9f, 0x1.a8d64cp-10f, 0x1.142bbap-13f, -0x1.a4ddcp-13f,
 };
 
+/* <normal_cdf> (the double version, shown in docs/activations/gelu.rst) */
 /* 2^128 e^(-w - lo) = 2^128 e^-w (1 - lo), for w = a^2/2 <= 760.5 and |lo| <= ulp(w) / 2
  * (float: 2^64, w <= 112.5). */
 static inline double nl__gauss_2p128(double w, double lo) {
     double e = nl__exp_neg_2p128(-w);
-    return e - e * lo;
-}
-
-static inline float nl__gauss_2p64f(float w, float lo) {
-    float e = nl__exp_neg_2p64f(-w);
     return e - e * lo;
 }
 
@@ -392,6 +388,13 @@ static inline double nl_normal_cdf(double x, double *g) {
     double left = (g128 * (d * q)) * 0x1p-128;    /* Phi(-a) */
     double far = x < 0 ? left : 1.0 - left;
     return a < 1.0 ? near : far;
+}
+
+/* </normal_cdf> */
+
+static inline float nl__gauss_2p64f(float w, float lo) {
+    float e = nl__exp_neg_2p64f(-w);
+    return e - e * lo;
 }
 
 static inline float nl_normal_cdff(float x, float *g) {
