@@ -24,9 +24,14 @@ $(VENV)/.installed: pyproject.toml setup.py
 	touch $@
 	mkdir -p build && touch build/.kernels  # the editable install has just built them
 
-# Rebuild the extensions in place when a kernel source changed since the last build.
+# Rebuild the extensions in place when a kernel source changed since the last build. The
+# test is repeated inside the recipe: on a fresh clone make decides to run this recipe
+# before the editable install above has built the kernels and touched the stamp, and
+# without the test the kernels would be compiled a second time.
 build/.kernels: $(VENV)/.installed $(KERNEL_SOURCES) $(wildcard neuronlab/_kernels/*.pyx)
-	$(PY) setup.py -q build_ext --inplace
+	@if [ ! -f $@ ] || [ -n "$$(find $^ -newer $@)" ]; then \
+	  echo "$(PY) setup.py -q build_ext --inplace"; $(PY) setup.py -q build_ext --inplace; \
+	else echo "kernels are up to date (built by the editable install)"; fi
 	touch $@
 
 build: build/.kernels

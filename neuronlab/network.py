@@ -103,8 +103,9 @@ class History:
     Attributes
     ----------
     loss, accuracy : list of float
-        The mean training loss over the epoch's mini-batches and the share of its samples
-        classified right as they were seen (accuracy stays empty for regression losses).
+        The training loss per sample, averaged over the epoch's mini-batches (also when
+        the loss's reduction is "sum"), and the share of its samples classified right as
+        they were seen (accuracy stays empty for regression losses).
     val_loss, val_accuracy : list of float
         The same on the validation data after the epoch (empty without validation data).
     learning_rate : list of float
@@ -755,7 +756,10 @@ class Network:
             self._record_diagnostics(history, trackers, steps)
         if validation is not None:
             scores = self._evaluate_checked(*validation)
-            history.val_loss.append(scores["loss"])
+            # per sample, like the training loss, so that the two curves compare even when
+            # the loss sums over the batch (evaluate() reports J as the loss defines it)
+            per_sample = 1.0 if self.loss.reduction == "mean" else 1.0 / validation[0].shape[0]
+            history.val_loss.append(scores["loss"] * per_sample)
             if self.is_classifier:
                 history.val_accuracy.append(scores["accuracy"])
 

@@ -277,6 +277,20 @@ def test_early_stopping_restores_the_best_weights():
     assert net.evaluate(X_val, y_val)["loss"] == pytest.approx(history.val_loss[best], rel=1e-12)
 
 
+def test_val_loss_is_per_sample_like_loss_for_a_summed_loss():
+    # With reduction "sum", J grows with the number of samples; both curves of the history
+    # are per sample, so a validation set equal to the training set gives the same scale.
+    X, y = blobs(40)
+    for reduction in ("mean", "sum"):
+        net = small_net(loss=nl.losses.get("softmax_cross_entropy", reduction=reduction))
+        history = net.fit(X, y, epochs=2, optimizer=nl.optim.SGD(1e-12), batch_size=40,
+                          progress=False, validation_data=(X, y))
+        # the weights hardly move, so training and validation loss agree
+        assert history.val_loss[-1] == pytest.approx(history.loss[-1], rel=1e-9)
+        J = net.evaluate(X, y)["loss"]
+        assert history.val_loss[-1] == pytest.approx(J if reduction == "mean" else J / 40, rel=1e-12)
+
+
 def test_early_stopping_needs_validation_data_for_val_loss():
     X, y = blobs(30)
     with pytest.raises(ValueError, match="validation"):
