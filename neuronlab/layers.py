@@ -150,18 +150,28 @@ class Layer:
         batch size overwrites; copy it to keep it.
         """
         a_prev = check_samples(a_prev, "a_prev", self.n_in, self.dtype)
-        training = self.training if training is None else bool(training)
+        return self._forward(a_prev, self.training if training is None else bool(training))
+
+    __call__ = forward
+
+    def _forward(self, a_prev: np.ndarray, training: bool) -> np.ndarray:
+        """forward() without the checks, for a batch the network has checked or computed.
+
+        Inside a network an overflow to inf in one layer is the network's numbers, not bad
+        input: it travels on to the output as it does in the compiled pass.
+        """
         buf = self._buffers_for(a_prev.shape[0])
         z = buf["z"]
-        np.matmul(a_prev, self.W.T, out=z)            # z = a^(l-1) W^T (BLAS)
+        # an overflow is the network's numbers, reported by fit's divergence check; like
+        # the compiled pass (plain BLAS), the product itself does not warn
+        with np.errstate(over="ignore", invalid="ignore"):
+            np.matmul(a_prev, self.W.T, out=z)        # z = a^(l-1) W^T (BLAS)
         if self.alpha is not None and not self.activation.per_unit:
             self.activation.alpha = float(self.alpha[0])   # the learned shared slope
         # z += b and a = f(z) in one compiled sweep; z keeps the bias for backward
         a = self.activation.forward_with_bias(z, self.b, training, out=buf["a"])
         self._a_prev, self._z, self._training_pass = a_prev, z, training
         return a
-
-    __call__ = forward
 
     def backward(self, grad_a: Any) -> np.ndarray:
         """From dJ/da of the last forward batch, compute dW, db (and dalpha); return dJ/da_prev.
@@ -181,9 +191,10 @@ class Layer:
         delta = act.backward(z, grad_a, self._training_pass, out=buf["delta"])
         if self.alpha is not None:
             self.dalpha[...] = act.alpha_gradient(z, grad_a)    # sum of grad_a * min(0, z)
-        np.matmul(delta.T, a_prev, out=self.dW)     # dJ/dW = sum over samples of delta a_prev^T
-        np.sum(delta, axis=0, out=self.db)          # dJ/db = sum over samples of delta
-        return np.matmul(delta, self.W, out=buf["grad_prev"])  # W^T delta, for layer l - 1
+        with np.errstate(over="ignore", invalid="ignore"):  # as in forward
+            np.matmul(delta.T, a_prev, out=self.dW)  # dJ/dW = sum over samples of delta a_prev^T
+            np.sum(delta, axis=0, out=self.db)       # dJ/db = sum over samples of delta
+            return np.matmul(delta, self.W, out=buf["grad_prev"])  # W^T delta, for layer l - 1
 
     # -- parameters ----------------------------------------------------------------------
     def named_parameters(self) -> list[tuple[str, np.ndarray, np.ndarray]]:

@@ -241,7 +241,9 @@ class _Passes:
         if self.stack is not None:
             return self.stack.forward(a)    # z^(l) = a^(l-1) W^(l)T + b^(l), a^(l) = f(z^(l))
         for layer in self.layers:
-            a = layer.forward(a, self.training)
+            # unchecked: a^(0) is checked, and an inf in a^(l) must reach the output as in
+            # the compiled pass, not stop the next layer as if it were bad input
+            a = layer._forward(a, layer.training if self.training is None else bool(self.training))
         return a
 
     def backward(self, grad_a: np.ndarray) -> None:
@@ -344,7 +346,8 @@ class Network:
         self._gather_parameters()
         self.loss = losses.get(loss)
         if self.loss.reduction == "none":
-            raise ValueError("the loss must reduce to one number: reduction 'mean' or 'sum'")
+            raise ValueError("the loss must reduce a batch to one number: use reduction 'mean' "
+                             "or 'sum', not 'none'")
         self.is_classifier = self.loss.name in CLASSIFICATION_LOSSES
         self.seed = seed
         self.rng = make_rng(seed)
@@ -446,21 +449,22 @@ class Network:
             raise ValueError(f"{name}[{i}, {j}] is {X[i, j]}: the samples must be finite numbers")
         return X
 
-    def _check_y(self, y: Any, m: int, name: str = "y") -> np.ndarray:
-        """Class labels as intp (classifier) or target rows (m, n_out) in the network's dtype."""
+    def _check_y(self, y: Any, m: int, name: str = "y", x_name: str = "X") -> np.ndarray:
+        """Class labels as intp (classifier) or target rows (m, n_out) in the network's dtype;
+        m is the number of samples in `x_name`."""
         if self.is_classifier:
             y = as_array(y, name, "class labels")
             if y.ndim != 1:
                 raise ValueError(f"{name} must be a 1-d array of class labels, got shape {y.shape}")
             if y.shape[0] != m:
-                raise ValueError(f"{name} has {y.shape[0]} labels but X has {m} samples")
+                raise ValueError(f"{name} has {y.shape[0]} labels but {x_name} has {m} samples")
             return losses.check_labels(y, m, self.n_out, name)
         r = as_float_array(y, name, self.dtype)
         if r.ndim == 1 and self.n_out == 1:
             r = r.reshape(-1, 1)
         if r.ndim != 2 or r.shape[0] != m or r.shape[1] != self.n_out:
-            raise ValueError(f"{name} has shape {r.shape} but X has {m} samples and the network "
-                             f"{self.n_out} outputs: expected ({m}, {self.n_out})")
+            raise ValueError(f"{name} has shape {r.shape}; expected ({m}, {self.n_out}): one row per "
+                             f"sample of {x_name} and one column per output of the network")
         if not np.all(np.isfinite(r)):
             i, j = np.argwhere(~np.isfinite(r))[0]
             raise ValueError(f"{name}[{i}, {j}] is {r[i, j]}: the targets must be finite")
@@ -537,12 +541,13 @@ class Network:
             raise ValueError("give validation_data or validation_split, not both")
         validation = None
         if validation_data is not None:
-            try:
-                X_val, y_val = validation_data
-            except (TypeError, ValueError):
-                raise TypeError("validation_data must be a pair (X_val, y_val)") from None
+            # a tuple or list of two, not any two-row array (which would unpack into rows)
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError(f"validation_data must be a pair (X_val, y_val), got "
+                                f"{type(validation_data).__name__}")
+            X_val, y_val = validation_data
             X_val = self._check_X(X_val, "X_val")
-            validation = (X_val, self._check_y(y_val, X_val.shape[0], "y_val"))
+            validation = (X_val, self._check_y(y_val, X_val.shape[0], "y_val", "X_val"))
         elif validation_split:
             n_val = math.ceil(validation_split * X.shape[0])
             if n_val >= X.shape[0]:
@@ -551,15 +556,17 @@ class Network:
         if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
             early_stopping = EarlyStopping(patience=early_stopping)
         if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
-            raise TypeError(f"early_stopping must be an EarlyStopping or a patience, got "
-                            f"{type(early_stopping).__name__}")
+            raise TypeError(f"early_stopping must be an EarlyStopping or an int (its patience), "
+                            f"got {type(early_stopping).__name__}")
         if early_stopping is not None:
             monitor = early_stopping.monitor or ("val_loss" if has_validation else "loss")
             if monitor.startswith("val_") and not has_validation:
-                raise ValueError(f"early stopping on {monitor!r} needs validation_data or "
-                                 "validation_split")
+                raise ValueError(f"early_stopping monitors {monitor!r}, which needs validation_data "
+                                 "or validation_split")
             if monitor.endswith("accuracy") and not self.is_classifier:
-                raise ValueError(f"early stopping on {monitor!r} needs a classification loss")
+                raise ValueError(f"early_stopping monitors {monitor!r}, which needs a classifier "
+                                 "(a classification loss); a regressor can monitor 'loss' or "
+                                 "'val_loss'")
         optimizer = optim.SGD(0.01) if optimizer is None else optim.get(optimizer)
         if validation_split:
             # drawn once every argument is checked: a rejected call leaves the generator alone

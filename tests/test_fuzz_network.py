@@ -556,8 +556,8 @@ def fit_faults(net, case: FitCase, kw: dict) -> tuple[set[Fault], np.ndarray | N
         if monitor.startswith("val_") and not validation:
             faults.add((ValueError, ("validation_data", "validation_split")))
         if monitor.endswith("accuracy") and not net.is_classifier:
-            # the message says "early stopping on 'accuracy' needs a classification loss"
-            faults.add((ValueError, ("early stopping",)))
+            # "early_stopping monitors 'accuracy', which needs a classifier ..."
+            faults.add((ValueError, ("early_stopping", "classifier")))
     return faults, A, validation
 
 

@@ -104,6 +104,21 @@ def test_compiled_stack_matches_the_layers_own_passes(hidden, params, dtype):
         np.testing.assert_allclose(c, layer_grad, err_msg=name, **tol)
 
 
+def test_an_overflow_inside_the_network_reaches_the_output_on_both_paths():
+    # A first layer so large that a^(1) overflows to inf: that is the network's own numbers,
+    # not bad input, so the Layer path must pass it on as the compiled pass does (it used to
+    # stop at the second layer's input check).
+    X = np.ones((3, 2))
+    outputs = []
+    for compiled in (True, False):
+        net = small_net(hidden="elu")
+        net.layers[0].W[:] = 1e308
+        net._compiled = compiled
+        outputs.append(net.forward(X))
+    assert not np.isfinite(net.layers[1]._a_prev).all()  # the overflow happened
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
 @pytest.mark.parametrize("hidden", ["relu", "tanh"])
 def test_compiled_and_layer_paths_train_alike(hidden):
     """fit through the compiled stack and through Layer.forward/backward: same weights, same diagnostics."""
