@@ -352,13 +352,6 @@ static const float NL_PHI_QF[10] = {
 };
 
 /* <normal_cdf> (the double version, shown in docs/activations/gelu.rst) */
-/* 2^128 e^(-w - lo) = 2^128 e^-w (1 - lo), for w = a^2/2 <= 760.5 and |lo| <= ulp(w) / 2
- * (float: 2^64, w <= 112.5). */
-static inline double nl__gauss_2p128(double w, double lo) {
-    double e = nl__exp_neg_2p128(-w);
-    return e - e * lo;
-}
-
 /* Phi(x); e^(-x^2/2) goes to *g.
  * The polynomials use Horner's rule, which takes the fewest multiplications, except Q for
  * double: its degree-20 chain is long enough that Estrin's scheme (as in nl__expm1_tail)
@@ -370,7 +363,8 @@ static inline double nl_normal_cdf(double x, double *g) {
     double h = 0.5 * a;
     double w = h * a;                             /* a^2/2, rounded */
     double lo = nl__fms(h, a, w);                 /* a^2/2 - w, exact */
-    double g128 = nl__gauss_2p128(w, lo);
+    double e = nl__exp_neg_2p128(-w);             /* 2^128 e^-w */
+    double g128 = e - e * lo;                     /* 2^128 e^(-w - lo) = 2^128 e^-w (1 - lo) */
     *g = g128 * 0x1p-128;
     /* |x| < 1 */
     double sw = S[0] + w * (S[1] + w * (S[2] + w * (S[3] + w * (S[4] + w * (S[5] + w * (S[6]
@@ -392,11 +386,6 @@ static inline double nl_normal_cdf(double x, double *g) {
 
 /* </normal_cdf> */
 
-static inline float nl__gauss_2p64f(float w, float lo) {
-    float e = nl__exp_neg_2p64f(-w);
-    return e - e * lo;
-}
-
 static inline float nl_normal_cdff(float x, float *g) {
     const float *S = NL_PHI_SF, *Q = NL_PHI_QF;
     float a = fabsf(x);
@@ -404,7 +393,8 @@ static inline float nl_normal_cdff(float x, float *g) {
     float h = 0.5f * a;
     float w = h * a;
     float lo = nl__fmsf(h, a, w);
-    float g64 = nl__gauss_2p64f(w, lo);
+    float e = nl__exp_neg_2p64f(-w);
+    float g64 = e - e * lo;
     *g = g64 * 0x1p-64f;
     float sw = S[0] + w * (S[1] + w * (S[2] + w * (S[3] + w * (S[4] + w * S[5]))));
     float near = 0.5f + x * sw;
