@@ -154,8 +154,8 @@ def _check_parameter(x: Any) -> None:
         raise TypeError("x must be a numpy.ndarray (it is perturbed in place), "
                         f"got {type(x).__name__}")
     if x.dtype != np.float64:
-        raise TypeError(f"x has dtype {x.dtype}: finite differences need float64, where "
-                        "eps = 1e-6 is far above the rounding error")
+        raise TypeError(f"x has dtype {x.dtype}: finite differences need float64 (in float32 "
+                        "a small step is lost in rounding); convert x to float64")
     if not x.flags.writeable or not x.flags.c_contiguous:
         raise ValueError("x must be writeable and C-contiguous: it is perturbed in place")
 

@@ -190,8 +190,8 @@ class LogisticNeuron(_Neuron):
         super().__init__(n_inputs, learning_rate, seed)
         self.activation = activations.get(activation, **activation_params)
         if self.activation.name == "binary_step":
-            raise ValueError("activation binary_step has f'(z) = 0: gradient descent cannot "
-                             "train it; use Perceptron")
+            raise ValueError("activation binary_step has f'(z) = 0 wherever it is defined: "
+                             "gradient descent cannot train it; use Perceptron")
         is_sigmoid = self.activation.name == "sigmoid"
         loss = ("cross_entropy" if is_sigmoid else "squared_error") if loss is None else loss
         if loss not in ("cross_entropy", "squared_error"):
