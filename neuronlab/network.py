@@ -200,6 +200,11 @@ def _has_fixed_kernels(act: activations.Activation) -> bool:
     return act.elementwise and not isinstance(act, activations.PReLU | activations.RReLU)
 
 
+def _batch_scale(loss: losses.Loss, m: int) -> float:
+    """J = scale * (the sum of a batch's m losses): 1/m for reduction "mean", 1 for "sum"."""
+    return 1.0 / m if loss.reduction == "mean" else 1.0
+
+
 class _Passes:
     """The forward and backward passes of a network's layers, for batches of up to `rows` samples.
 
@@ -243,7 +248,7 @@ class _Passes:
         for layer in self.layers:
             # unchecked: a^(0) is checked, and an inf in a^(l) must reach the output as in
             # the compiled pass, not stop the next layer as if it were bad input
-            a = layer._forward(a, layer.training if self.training is None else bool(self.training))
+            a = layer._forward(a, self.training)
         return a
 
     def backward(self, grad_a: np.ndarray) -> None:
@@ -265,12 +270,8 @@ class _Passes:
 
         J is the mean or the sum over the batch, as the loss's reduction says.
         """
-        scale = self._scale(out.shape[0])
+        scale = _batch_scale(self.loss, out.shape[0])
         return self.loss._kernel(out, labels, r, grad_out, self.no_rows, scale, True, False) * scale
-
-    def _scale(self, m: int) -> float:
-        """The loss kernels add up the batch's losses: 1/m makes that the mean."""
-        return 1.0 / m if self.loss.reduction == "mean" else 1.0
 
     def step(self, x: np.ndarray, labels: np.ndarray, r: np.ndarray,
              grad_out: np.ndarray) -> tuple[float, np.ndarray]:
@@ -280,7 +281,7 @@ class _Passes:
         """
         spec = self.stack is not None and self.loss._batch_spec(grad_out.shape[1], labels.shape[0] > 0)
         if spec:
-            scale = self._scale(x.shape[0])
+            scale = _batch_scale(self.loss, x.shape[0])
             J = self.stack.step(x, labels, r, grad_out, *spec, scale) * scale
             return J, self.stack.outputs[-1][:x.shape[0]]
         out = self.forward(x)
@@ -642,7 +643,7 @@ class Network:
                         if not math.isfinite(J):
                             diverged(f"the loss became {J}", f" (step {steps})")
                         opt.step(params_and_grads)
-                        total_loss += J * n if self.loss.reduction == "mean" else J
+                        total_loss += J / _batch_scale(self.loss, n)   # the batch's sum
                         if self.is_classifier:
                             out.argmax(axis=1, out=predicted[start:stop])
                         if diagnostics and trackers["per_step"]:
@@ -765,8 +766,8 @@ class Network:
             scores = self._evaluate_checked(*validation)
             # per sample, like the training loss, so that the two curves compare even when
             # the loss sums over the batch (evaluate() reports J as the loss defines it)
-            per_sample = 1.0 if self.loss.reduction == "mean" else 1.0 / validation[0].shape[0]
-            history.val_loss.append(scores["loss"] * per_sample)
+            m = validation[0].shape[0]
+            history.val_loss.append(scores["loss"] / (_batch_scale(self.loss, m) * m))
             if self.is_classifier:
                 history.val_accuracy.append(scores["accuracy"])
 
