@@ -49,6 +49,38 @@ def best_time(fn: Callable[[], object], *, min_repeats: int = 5, max_repeats: in
     return {"wall": wall, "cpu": cpu}
 
 
+def race(contenders: dict[str, Callable[[], object]], *, min_repeats: int = 5,
+         max_repeats: int = 50, budget: float = 0.25) -> dict[str, dict[str, float]]:
+    """The fastest call of each contender, timed in turns: one call of each per round.
+
+    Timing contenders one after another compares them at different moments, and on a
+    shared machine the speed of memory drifts by 10-30% within minutes: a ratio of two
+    such minima measures the drift as much as the kernels. Taking turns exposes every
+    contender to the same moments; the order rotates each round, so that none always
+    runs right after the same neighbour. Each contender is called once to warm up.
+
+    Rounds continue, up to `max_repeats`, until there have been `min_repeats` and the
+    time spent reaches `budget` seconds per contender. Returns ``{name: {"wall", "cpu"}}``
+    as :func:`best_time` does.
+    """
+    names = list(contenders)
+    for name in names:
+        contenders[name]()
+    best = {name: {"wall": float("inf"), "cpu": float("inf")} for name in names}
+    spent = 0.0
+    for i in range(max_repeats):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            contenders[name]()
+            elapsed, elapsed_cpu = time.perf_counter() - start, time.thread_time() - start_cpu
+            best[name]["wall"] = min(best[name]["wall"], elapsed)
+            best[name]["cpu"] = min(best[name]["cpu"], elapsed_cpu)
+            spent += elapsed
+        if i + 1 >= min_repeats and spent >= budget * len(names):
+            break
+    return best
+
+
 def copy_floor(n: int, dtype: np.dtype, **kwargs) -> dict[str, float]:
     """The time of ``np.copyto(dst, src)`` for `n` elements: one read and one write stream,
     the least any elementwise kernel y = f(x) can cost once the arrays leave the caches."""

@@ -18,6 +18,10 @@ thread count (1, 2) it times
   one array in and one out. A backward pass streams two arrays in (x, dy) and one out,
   so its floor is 1.5 copies.
 
+neuronlab, the copy and the peers that could be fastest take turns, one call each per
+round (``_timing.race``): on a shared machine the speed of memory drifts within minutes,
+and contenders timed one after another would be compared at different moments.
+
 Every contender writes into buffers allocated beforehand, so allocation is never timed,
 and the reported time is the minimum over several calls after a warm-up. With 1 thread
 that is the CPU time of the calling thread, which a busy machine cannot inflate by
@@ -47,7 +51,7 @@ from types import SimpleNamespace
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import best_time, copy_floor, format_table, machine, write_json
+from _timing import best_time, copy_floor, format_table, machine, race, write_json
 
 import neuronlab as nl
 from neuronlab._kernels import _elementwise
@@ -792,10 +796,11 @@ def make_buffers(n: int, dtype) -> SimpleNamespace:
         t1=np.empty(n, dtype),
         t2=np.empty(n, dtype),
         mask=np.empty(n, bool),
+        copy=np.empty(n, dtype),  # the copy floor's destination
     )
     # Touch every page of the output buffers now, not inside the first timing; x and dy
     # were written when they were drawn (filling them would make x one constant).
-    for a in (b.y, b.out, b.ref, b.t1, b.t2, b.mask):
+    for a in (b.y, b.out, b.ref, b.t1, b.t2, b.mask, b.copy):
         a.fill(0)
     return b
 
@@ -845,7 +850,13 @@ def agrees(result: np.ndarray, reference: np.ndarray) -> bool:
 
 
 def time_kernel(kernel: Kernel, op: str, b, n_threads: int, timing: dict, cache: dict) -> dict:
-    """Time neuronlab and every peer on one kernel and op; returns the record."""
+    """Time neuronlab, its peers and the copy floor on one kernel and op; returns the record.
+
+    neuronlab (API and raw loop), the copy and every peer that could be the fastest take
+    turns (:func:`_timing.race`), so that their ratios do not depend on when each was
+    timed. A peer more than twice as slow as neuronlab on its first calls cannot win
+    and would only slow the turns down: it is timed on its own.
+    """
     act = kernel.activation()
     alpha = act.alpha.astype(b.x.dtype) if getattr(act, "per_unit", False) else None
     v = view(b, kernel.units, alpha)
@@ -855,12 +866,11 @@ def time_kernel(kernel: Kernel, op: str, b, n_threads: int, timing: dict, cache:
     record = {"kernel": kernel.label, "op": op, "category": kernel.category}
     clock = "cpu" if n_threads == 1 else "wall"
     record["clock"] = clock
-    record["neuronlab"] = ms(best_time(api, **timing))
-    record["neuronlab_ms"] = record["neuronlab"][clock]
+    api()
     np.copyto(v.ref, v.out)
-    record["raw"] = ms(best_time(raw, **timing))
-    record["raw_ms"] = record["raw"][clock]
-    peers = {}
+    api_ms = 1e3 * best_time(api, min_repeats=1, max_repeats=1)[clock]
+    contenders = {"neuronlab": api, "raw": raw, "copy": lambda: np.copyto(b.copy, b.x)}
+    peers, alone = {}, {}
     for peer in PEERS.get((kernel.label, op), []):
         if not LIBRARIES[peer.library]:
             continue
@@ -870,20 +880,36 @@ def time_kernel(kernel: Kernel, op: str, b, n_threads: int, timing: dict, cache:
             peers[peer.label] = {**cache[key], "ms": times[clock]}
             continue
         args = v.torch if peer.library == "torch" else v
-        with np.errstate(all="ignore"):  # the textbook formulas overflow in the tails
-            times = ms(best_time(lambda peer=peer, args=args: peer.run(args), **timing))
-        result = peer.run(args).numpy() if peer.allocates else v.out
-        entry = {"library": peer.library, "ms": times[clock], "times": times,
-                 "agrees": agrees(result, v.ref), "allocates": peer.allocates}
-        peers[peer.label] = cache[key] = entry
+
+        def run(peer=peer, args=args):
+            with np.errstate(all="ignore"):  # the textbook formulas overflow in the tails
+                return peer.run(args)
+
+        result = run()
+        result = result.numpy() if peer.allocates else v.out
+        peers[peer.label] = cache[key] = {"library": peer.library, "allocates": peer.allocates,
+                                          "agrees": agrees(result, v.ref)}
+        first_ms = 1e3 * best_time(run, min_repeats=1, max_repeats=1)[clock]
+        (alone if first_ms > 2 * api_ms else contenders)[peer.label] = run
+    times = {name: ms(t) for name, t in race(contenders, **timing).items()}
+    for label, run in alone.items():
+        times[label] = ms(best_time(run, **{**timing, "min_repeats": 3}))
+    for label, t in times.items():
+        if label in peers:
+            peers[label].update(ms=t[clock], times=t, raced=label not in alone)
+    record["neuronlab"], record["raw"], record["copy"] = (
+        times["neuronlab"], times["raw"], times["copy"])
+    record["neuronlab_ms"] = times["neuronlab"][clock]
+    record["raw_ms"] = times["raw"][clock]
+    record["copy_ms"] = times["copy"][clock]
     record["peers"] = peers
     return record
 
 
-def judge(record: dict, copy_ms: float) -> None:
+def judge(record: dict) -> None:
     """Add the ratios and the verdict against the targets of issue 2 to `record`."""
     streams = 2 if record["op"] == FWD else 3
-    floor_ms = copy_ms * streams / 2
+    floor_ms = record["copy_ms"] * streams / 2
     record["floor_ms"] = floor_ms
     record["x_floor"] = record["neuronlab_ms"] / floor_ms
     fair = {k: p for k, p in record["peers"].items() if p["agrees"]}
@@ -911,16 +937,16 @@ OP_SHORT = {FWD: "fwd", BWD: "bwd", BWD_Y: "bwd(y)"}
 
 def print_table(n: int, dtype, n_threads: int, copy_ms: float, records: list[dict]) -> None:
     print(f"\n== n = 10^{round(math.log10(n))}, {np.dtype(dtype).name}, {n_threads} thread"
-          f"{'s' if n_threads > 1 else ''}: copy floor {copy_ms:.3f} ms "
-          f"(np.copyto; backward floor = 1.5 copies); "
-          f"{'thread CPU' if n_threads == 1 else 'wall-clock'} times; "
+          f"{'s' if n_threads > 1 else ''}: copy {copy_ms:.3f} ms at the start "
+          f"(np.copyto; each row's floor is a copy timed in turns with it, 1.5 copies "
+          f"for backward); {'thread CPU' if n_threads == 1 else 'wall-clock'} times; "
           f"load average {os.getloadavg()[0]:.1f} ==")
-    header = ["kernel", "op", "nl ms", "raw ms", "x floor", "best peer", "peer ms", "x peer",
-              "verdict"]
+    header = ["kernel", "op", "nl ms", "raw ms", "floor ms", "x floor", "best peer", "peer ms",
+              "x peer", "verdict"]
     rows = []
     for r in records:
         rows.append([r["kernel"], OP_SHORT[r["op"]], f"{r['neuronlab_ms']:.3f}",
-                     f"{r['raw_ms']:.3f}", f"{r['x_floor']:.2f}",
+                     f"{r['raw_ms']:.3f}", f"{r['floor_ms']:.3f}", f"{r['x_floor']:.2f}",
                      r.get("best_peer", "-"),
                      f"{r['peer_ms']:.3f}" if "peer_ms" in r else "-",
                      f"{r['x_peer']:.2f}" if "x_peer" in r else "-", r["verdict"]])
@@ -967,7 +993,7 @@ def main(quick: bool = False, only: list[str] | None = None) -> dict:
                     for kernel in kernels:
                         for op in kernel.ops:
                             record = time_kernel(kernel, op, b, n_threads, repeats, cache)
-                            judge(record, copy_ms)
+                            judge(record)
                             records.append(record)
                     print_table(n, dtype, n_threads, copy_ms, records)
                     results.append({"n": n, "dtype": np.dtype(dtype).name, "threads": n_threads,

@@ -53,12 +53,15 @@ cdef inline floating binary_step_d2f(floating x) noexcept nogil:
 
 
 # <sigmoid>
+cdef inline floating _times_sigmoid(floating c, floating v) noexcept nogil:
+    # c sigma(v) with e = exp(-|v|) <= 1, so that nothing overflows: c / (1 + e) for v >= 0
+    # and c e / (1 + e) for v < 0, which keeps full relative precision down to the
+    # subnormals. One division, not c e times 1 / (1 + e): a rounding and a multiply fewer.
+    cdef floating e = _exp_neg(-_fabs(v))
+    return (c if v >= 0 else c * e) / (<floating>1 + e)
+
 cdef inline floating sigmoid_f(floating x) noexcept nogil:
-    # With e = exp(-|x|) <= 1 nothing overflows; for x < 0 the form e / (1 + e)
-    # keeps full relative precision down to the subnormals.
-    cdef floating e = _exp_neg(-_fabs(x))
-    cdef floating s = <floating>1 / (<floating>1 + e)
-    return s if x >= 0 else e * s
+    return _times_sigmoid(<floating>1, x)
 
 cdef inline floating sigmoid_df(floating x) noexcept nogil:
     # sigma'(x) = sigma(x)(1 - sigma(x)) = e / (1 + e)^2, e = exp(-|x|) (f' is even).
@@ -219,8 +222,9 @@ cdef inline floating softplus_d2f(floating x) noexcept nogil:
 
 # <swish>
 cdef inline floating swish_f(floating x, floating beta) noexcept nogil:
-    # x sigma(beta x) is (-inf) * 0 at x = -inf; the limit is 0.
-    return 0 if x == -INFINITY else x * sigmoid_f(beta * x)
+    # x sigma(beta x) as one quotient (see sigmoid); at x = -inf it is (-inf) * 0, whose
+    # limit is 0.
+    return 0 if x == -INFINITY else _times_sigmoid(x, beta * x)
 
 cdef inline floating swish_df(floating x, floating beta) noexcept nogil:
     # f' = sigma(u) + u sigma'(u) with u = beta x; both from one exp (see sigmoid).
@@ -266,7 +270,7 @@ cdef inline floating gelu_d2f(floating x) noexcept nogil:
 # x sigma(v) with v = 2u, since (1 + tanh(u)) / 2 = sigma(2u) has no cancellation at u << 0.
 cdef inline floating gelu_tanh_f(floating x) noexcept nogil:
     cdef floating v = <floating>(2 * SQRT_2_OVER_PI) * (x + <floating>GELU_K * x * x * x)
-    return 0 if x == -INFINITY else x * sigmoid_f(v)
+    return 0 if x == -INFINITY else _times_sigmoid(x, v)
 
 cdef inline floating gelu_tanh_df(floating x) noexcept nogil:
     # f' = sigma(v) + x sigma'(v) v', sigma and sigma' from one exp (see sigmoid). Beyond

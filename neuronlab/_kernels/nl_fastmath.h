@@ -142,11 +142,16 @@ static inline double nl__expm1_tail(double r, double c) {
     return r2 * (0.5 + r * p) + (c + c * r);
 }
 
-static inline float nl__expm1_tailf(float r, float c) {
+/* expm1(r) - r = r^2/2 + r^3 P(r), for float: the tail without the correction c. */
+static inline float nl__expm1_polyf(float r) {
     const float *P = NL_EXPM1_PF;
     float r2 = r * r;
     float p = (P[0] + P[1] * r) + r2 * ((P[2] + P[3] * r) + r2 * P[4]);
-    return r2 * (0.5f + r * p) + (c + c * r);
+    return r2 * (0.5f + r * p);
+}
+
+static inline float nl__expm1_tailf(float r, float c) {
+    return nl__expm1_polyf(r) + (c + c * r);
 }
 
 /* expm1(x) / 2 = h + l, unrounded: expm1(x) = 2^k (1 + p) - 1 with p = expm1(r + c)
@@ -206,11 +211,13 @@ static inline double nl__exp_neg_2p128(double t) {
     return (1.0 + (r + nl__expm1_tail(r, c))) * nl__pow2(s + 128.0);
 }
 
-/* 2^64 e^t for -130 <= t <= 0. */
+/* 2^64 e^t for -130 <= t <= 0. The float version leaves out c, the rounding error of r:
+ * that moves e^t by at most 0.2 ulp (worst over every float in [-104, 0]: 0.98 ulp, not
+ * 0.79), and saves three of the twenty-odd instructions a sigmoid costs per element. */
 static inline float nl__exp_neg_2p64f(float t) {
     float r, c;
     float s = nl__reducef(t, &r, &c);
-    return (1.0f + (r + nl__expm1_tailf(r, c))) * nl__pow2f(s + 64.0f);
+    return (1.0f + (r + nl__expm1_polyf(r))) * nl__pow2f(s + 64.0f);
 }
 
 /* e^t; t > 0 counts as 0 (kernels that evaluate it there discard the value), and below
