@@ -106,7 +106,7 @@ def log_uniform(rng, lo: float, hi: float, n: int) -> np.ndarray:
 # ----------------------------------------------------------------------------------------
 # e^t for t <= 0
 # ----------------------------------------------------------------------------------------
-EXP_NEG_ULP = 1.0  # measured worst: see exp_neg_worst in the note of this session
+EXP_NEG_ULP = 1.0  # measured worst: 0.77 (double, 2x10^5 samples), 0.98 (float, all of [-104, 0])
 
 
 def exp_neg_edges(dtype) -> np.ndarray:
@@ -268,7 +268,7 @@ def test_tanh_special_values_and_oddness(dtype):
 # Measured worst, in ulp of the exact value: double 7.5 in 4 * 10^5 random samples (mean
 # 0.9: the degree-20 polynomial's rounded coefficients alone cost up to 2.3, e^(-a^2/2)
 # 1.2, 1/(a + K) 1, the rest the roundings of the products); float 5.4 over every float in
-# [-15, 15] (against the double kernel). e^(-x^2/2): 1.23 (double), 1.42 (float).
+# [-15, 15] (against the double kernel). e^(-x^2/2): 1.23 (double), 1.45 (float).
 NORMAL_ULP = {np.float64: 8.0, np.float32: 6.0}
 GAUSSIAN_ULP = 1.5
 
