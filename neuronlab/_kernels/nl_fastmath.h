@@ -130,19 +130,23 @@ static const float NL_EXPM1_PF[5] = {
     0x1.555554p-3f, 0x1.5554fap-5f, 0x1.1112bap-7f, 0x1.6d3e44p-10f, 0x1.9eca36p-13f,
 };
 
-/* expm1(r + c) - r = r^2/2 + r^3 P(r) + c e^r, for |r| <= ln2 / 2 and tiny c. P is
+/* expm1(r + c) - r = r^2/2 + r^3 P(r) + c e^r, for |r| <= ln2 / 2 and tiny c; the _poly
+ * functions leave out the term in c (the rounding error of r). P is
  * evaluated by Estrin's scheme (pairs, then pairs of pairs), not Horner's rule: the chain
  * of dependent instructions is 4 long instead of 10, and a vectorized loop is bound by
  * that chain's latency, not by its number of instructions. */
-static inline double nl__expm1_tail(double r, double c) {
+static inline double nl__expm1_poly(double r) {
     const double *P = NL_EXPM1_P;
     double r2 = r * r, r4 = r2 * r2;
     double p = ((P[0] + P[1] * r) + r2 * (P[2] + P[3] * r))
              + r4 * (((P[4] + P[5] * r) + r2 * (P[6] + P[7] * r)) + r4 * (P[8] + P[9] * r));
-    return r2 * (0.5 + r * p) + (c + c * r);
+    return r2 * (0.5 + r * p);
 }
 
-/* expm1(r) - r = r^2/2 + r^3 P(r), for float: the tail without the correction c. */
+static inline double nl__expm1_tail(double r, double c) {
+    return nl__expm1_poly(r) + (c + c * r);
+}
+
 static inline float nl__expm1_polyf(float r) {
     const float *P = NL_EXPM1_PF;
     float r2 = r * r;
@@ -204,16 +208,17 @@ static inline float nl_expm1f(float x) {
  * exp, which must handle overflow and cannot be inlined.
  * ------------------------------------------------------------------------------------- */
 
-/* 2^128 e^t for -1100 <= t <= 0 (so that -1022 <= k + 128 <= 128). */
+/* 2^128 e^t for -1100 <= t <= 0 (so that -1022 <= k + 128 <= 128). Unlike expm1, e^t
+ * leaves out c, the rounding error of r: that moves it by at most 0.2 ulp (worst measured:
+ * 0.98 ulp over every float in [-104, 0], 0.94 ulp in double, against 0.79 and 0.77), and
+ * saves three of the twenty-odd instructions a sigmoid costs per element. */
 static inline double nl__exp_neg_2p128(double t) {
     double r, c;
     double s = nl__reduce(t, &r, &c);
-    return (1.0 + (r + nl__expm1_tail(r, c))) * nl__pow2(s + 128.0);
+    return (1.0 + (r + nl__expm1_poly(r))) * nl__pow2(s + 128.0);
 }
 
-/* 2^64 e^t for -130 <= t <= 0. The float version leaves out c, the rounding error of r:
- * that moves e^t by at most 0.2 ulp (worst over every float in [-104, 0]: 0.98 ulp, not
- * 0.79), and saves three of the twenty-odd instructions a sigmoid costs per element. */
+/* 2^64 e^t for -130 <= t <= 0. */
 static inline float nl__exp_neg_2p64f(float t) {
     float r, c;
     float s = nl__reducef(t, &r, &c);
