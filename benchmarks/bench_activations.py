@@ -961,7 +961,7 @@ def main(quick: bool = False, only: list[str] | None = None) -> dict:
     """Run the benchmark, print one table per configuration, write the JSON; return it."""
     sizes = QUICK_SIZES if quick else SIZES
     timing = ({"min_repeats": 3, "max_repeats": 20, "budget": 0.01} if quick
-              else {"min_repeats": 5, "max_repeats": 50, "budget": 0.1})
+              else {"min_repeats": 10, "max_repeats": 50, "budget": 0.2})
     # On a busy machine a call spread over 2 threads often waits a whole scheduler slice
     # for its second thread: more repeats give it more chances at a quiet moment.
     timings = (timing, {**timing, "budget": 3 * timing["budget"]})

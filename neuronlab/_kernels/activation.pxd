@@ -222,9 +222,9 @@ cdef inline floating softplus_d2f(floating x) noexcept nogil:
 
 # <swish>
 cdef inline floating swish_f(floating x, floating beta) noexcept nogil:
-    # x sigma(beta x) as one quotient (see sigmoid); at x = -inf it is (-inf) * 0, whose
-    # limit is 0.
-    return 0 if x == -INFINITY else _times_sigmoid(x, beta * x)
+    # x sigma(beta x) as one quotient (see sigmoid). At x = -inf that is (-inf) * 0, whose
+    # limit is 0: c = 0 gives it (selecting c, not the result, keeps the loop unmasked).
+    return _times_sigmoid(0 if x == -INFINITY else x, beta * x)
 
 cdef inline floating swish_df(floating x, floating beta) noexcept nogil:
     # f' = sigma(u) + u sigma'(u) with u = beta x; both from one exp (see sigmoid).
@@ -232,7 +232,8 @@ cdef inline floating swish_df(floating x, floating beta) noexcept nogil:
     cdef floating e = _exp_neg(-_fabs(u))
     cdef floating r = <floating>1 / (<floating>1 + e)
     cdef floating s = r if u >= 0 else e * r
-    return (1 if u > 0 else 0) if _isinf(u) else s + u * (e * r * r)
+    # At u = +-inf, u sigma'(u) is inf * 0 and its limit 0: the factor u is replaced by 0.
+    return s + (0 if _isinf(u) else u) * (e * r * r)
 
 cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
     # f'' = beta sigma'(u) (2 + u sigma''(u) / sigma'(u)) = beta sigma'(u) (2 - u tanh(u / 2)).
@@ -245,15 +246,16 @@ cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
 # Phi and the Gaussian g = e^(-x^2/2) come from one routine (nl_fastmath.h), which keeps
 # Phi's relative precision in the left tail, where 1 + erf(x / sqrt 2) cancels to 0.
 cdef inline floating gelu_f(floating x) noexcept nogil:
-    # x Phi(x); (-inf) * 0 at x = -inf is 0.
+    # x Phi(x); (-inf) * 0 at x = -inf is 0 (see swish).
     cdef floating g
-    return 0 if x == -INFINITY else x * _normal_cdf(x, &g)
+    return (0 if x == -INFINITY else x) * _normal_cdf(x, &g)
 
 cdef inline floating gelu_df(floating x) noexcept nogil:
-    # f' = Phi(x) + x phi(x), with phi = g / sqrt(2 pi) the standard normal density.
+    # f' = Phi(x) + x phi(x), with phi = g / sqrt(2 pi) the standard normal density; at
+    # x = +-inf, x phi is inf * 0, whose limit is 0.
     cdef floating g
     cdef floating Phi = _normal_cdf(x, &g)
-    return (1 if x > 0 else 0) if _isinf(x) else Phi + x * (<floating>INV_SQRT_2PI * g)
+    return Phi + (0 if _isinf(x) else x) * (<floating>INV_SQRT_2PI * g)
 
 cdef inline floating gelu_d2f(floating x) noexcept nogil:
     # f'' = phi(x) (2 - x^2), as 2 phi - (x phi) x so that x^2 cannot overflow against phi = 0.
@@ -270,18 +272,20 @@ cdef inline floating gelu_d2f(floating x) noexcept nogil:
 # x sigma(v) with v = 2u, since (1 + tanh(u)) / 2 = sigma(2u) has no cancellation at u << 0.
 cdef inline floating gelu_tanh_f(floating x) noexcept nogil:
     cdef floating v = <floating>(2 * SQRT_2_OVER_PI) * (x + <floating>GELU_K * x * x * x)
-    return 0 if x == -INFINITY else _times_sigmoid(x, v)
+    return _times_sigmoid(0 if x == -INFINITY else x, v)
 
 cdef inline floating gelu_tanh_df(floating x) noexcept nogil:
     # f' = sigma(v) + x sigma'(v) v', sigma and sigma' from one exp (see sigmoid). Beyond
-    # |x| = 1e10, sigma'(v) is 0 to any precision while v' overflows: the limits 0 and 1.
+    # |x| = 1e10, sigma'(v) is 0 to any precision while v' overflows: x sigma'(v) v' is
+    # then 0, and computing it with x replaced by 0 gives exactly that.
     cdef floating c = <floating>(2 * SQRT_2_OVER_PI)
     cdef floating v = c * (x + <floating>GELU_K * x * x * x)
-    cdef floating dv = c * (<floating>1 + <floating>(3 * GELU_K) * x * x)
+    cdef floating xs = 0 if _fabs(x) > <floating>1e10 else x
+    cdef floating dv = c * (<floating>1 + <floating>(3 * GELU_K) * xs * xs)
     cdef floating e = _exp_neg(-_fabs(v))
     cdef floating r = <floating>1 / (<floating>1 + e)
     cdef floating s = r if v >= 0 else e * r
-    return (1 if x > 0 else 0) if _fabs(x) > <floating>1e10 else s + x * (e * r * r) * dv
+    return s + xs * (e * r * r) * dv
 
 cdef inline floating gelu_tanh_d2f(floating x) noexcept nogil:
     # f'' = sigma'(v) (2 v' - x tanh(v / 2) v'^2 + x v''), using sigma'' = -sigma' tanh(v / 2).
@@ -312,14 +316,14 @@ cdef inline floating _mish_g(floating x, floating q, floating* dg) noexcept nogi
 cdef inline floating mish_f(floating x) noexcept nogil:
     cdef floating dg
     cdef floating g = _mish_g(x, _exp_neg(-_fabs(x)), &dg)
-    return 0 if x == -INFINITY else x * g
+    return (0 if x == -INFINITY else x) * g
 
 cdef inline floating mish_df(floating x) noexcept nogil:
     # f' = g + x g' (the chain rule through tanh and softplus); x = 1e308 meets g' = 0,
-    # not inf * 0, because x multiplies g' last.
+    # not inf * 0, because x multiplies g' last, and at x = +-inf the limit of x g' is 0.
     cdef floating dg
     cdef floating g = _mish_g(x, _exp_neg(-_fabs(x)), &dg)
-    return (1 if x > 0 else 0) if _isinf(x) else g + x * dg
+    return g + (0 if _isinf(x) else x) * dg
 
 cdef inline floating mish_d2f(floating x) noexcept nogil:
     # f'' = 2 g' + x g'' with g'' = g' (1 - sigma - 2 sigma g); grouping x g' keeps
