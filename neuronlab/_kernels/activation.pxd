@@ -227,13 +227,14 @@ cdef inline floating swish_f(floating x, floating beta) noexcept nogil:
     return _times_sigmoid(0 if x == -INFINITY else x, beta * x)
 
 cdef inline floating swish_df(floating x, floating beta) noexcept nogil:
-    # f' = sigma(u) + u sigma'(u) with u = beta x; both from one exp (see sigmoid).
+    # f' = sigma(u) + u sigma'(u) with u = beta x. With e = exp(-|u|) (see sigmoid) that is
+    # (c (1 + e) + u e) / (1 + e)^2, c = 1 for u >= 0 and e for u < 0: one division.
     cdef floating u = beta * x
     cdef floating e = _exp_neg(-_fabs(u))
-    cdef floating r = <floating>1 / (<floating>1 + e)
-    cdef floating s = r if u >= 0 else e * r
+    cdef floating d = <floating>1 + e
+    cdef floating c = <floating>1 if u >= 0 else e
     # At u = +-inf, u sigma'(u) is inf * 0 and its limit 0: the factor u is replaced by 0.
-    return s + (0 if _isinf(u) else u) * (e * r * r)
+    return (c * d + (0 if _isinf(u) else u) * e) / (d * d)
 
 cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
     # f'' = beta sigma'(u) (2 + u sigma''(u) / sigma'(u)) = beta sigma'(u) (2 - u tanh(u / 2)).
@@ -278,14 +279,14 @@ cdef inline floating gelu_tanh_df(floating x) noexcept nogil:
     # f' = sigma(v) + x sigma'(v) v', sigma and sigma' from one exp (see sigmoid). Beyond
     # |x| = 1e10, sigma'(v) is 0 to any precision while v' overflows: x sigma'(v) v' is
     # then 0, and computing it with x replaced by 0 gives exactly that.
-    cdef floating c = <floating>(2 * SQRT_2_OVER_PI)
-    cdef floating v = c * (x + <floating>GELU_K * x * x * x)
+    cdef floating k = <floating>(2 * SQRT_2_OVER_PI)
+    cdef floating v = k * (x + <floating>GELU_K * x * x * x)
     cdef floating xs = 0 if _fabs(x) > <floating>1e10 else x
-    cdef floating dv = c * (<floating>1 + <floating>(3 * GELU_K) * xs * xs)
+    cdef floating dv = k * (<floating>1 + <floating>(3 * GELU_K) * xs * xs)
     cdef floating e = _exp_neg(-_fabs(v))
-    cdef floating r = <floating>1 / (<floating>1 + e)
-    cdef floating s = r if v >= 0 else e * r
-    return s + xs * (e * r * r) * dv
+    cdef floating d = <floating>1 + e
+    cdef floating c = <floating>1 if v >= 0 else e
+    return (c * d + xs * e * dv) / (d * d)          # one division, as in swish
 
 cdef inline floating gelu_tanh_d2f(floating x) noexcept nogil:
     # f'' = sigma'(v) (2 v' - x tanh(v / 2) v'^2 + x v''), using sigma'' = -sigma' tanh(v / 2).
