@@ -67,8 +67,8 @@ cdef inline floating sigmoid_df(floating x) noexcept nogil:
     # sigma'(x) = sigma(x)(1 - sigma(x)) = e / (1 + e)^2, e = exp(-|x|) (f' is even).
     # The product form would lose every digit of 1 - sigma(x) once sigma(x) rounds to 1.
     cdef floating e = _exp_neg(-_fabs(x))
-    cdef floating s = <floating>1 / (<floating>1 + e)
-    return e * s * s
+    cdef floating d = <floating>1 + e
+    return e / (d * d)
 
 cdef inline floating sigmoid_d2f(floating x) noexcept nogil:
     # sigma'' = sigma'(1 - 2 sigma) and 1 - 2 sigma(x) = -tanh(x / 2).
