@@ -277,16 +277,14 @@ cdef inline floating gelu_tanh_f(floating x) noexcept nogil:
 
 cdef inline floating gelu_tanh_df(floating x) noexcept nogil:
     # f' = sigma(v) + x sigma'(v) v', sigma and sigma' from one exp (see sigmoid). Beyond
-    # |x| = 1e10, sigma'(v) is 0 to any precision while v' overflows: x sigma'(v) v' is
-    # then 0, and computing it with x replaced by 0 gives exactly that.
-    cdef floating k = <floating>(2 * SQRT_2_OVER_PI)
-    cdef floating v = k * (x + <floating>GELU_K * x * x * x)
-    cdef floating xs = 0 if _fabs(x) > <floating>1e10 else x
-    cdef floating dv = k * (<floating>1 + <floating>(3 * GELU_K) * xs * xs)
+    # |x| = 1e10, sigma'(v) is 0 to any precision while v' overflows: the limits 0 and 1.
+    cdef floating c = <floating>(2 * SQRT_2_OVER_PI)
+    cdef floating v = c * (x + <floating>GELU_K * x * x * x)
+    cdef floating dv = c * (<floating>1 + <floating>(3 * GELU_K) * x * x)
     cdef floating e = _exp_neg(-_fabs(v))
-    cdef floating d = <floating>1 + e
-    cdef floating c = <floating>1 if v >= 0 else e
-    return (c * d + xs * e * dv) / (d * d)          # one division, as in swish
+    cdef floating r = <floating>1 / (<floating>1 + e)
+    cdef floating s = r if v >= 0 else e * r
+    return (1 if x > 0 else 0) if _fabs(x) > <floating>1e10 else s + x * (e * r * r) * dv
 
 cdef inline floating gelu_tanh_d2f(floating x) noexcept nogil:
     # f'' = sigma'(v) (2 v' - x tanh(v / 2) v'^2 + x v''), using sigma'' = -sigma' tanh(v / 2).
