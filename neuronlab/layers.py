@@ -162,8 +162,8 @@ class Layer:
         """
         buf = self._buffers_for(a_prev.shape[0])
         z = buf["z"]
-        # an overflow is the network's numbers, reported by fit's divergence check; like
-        # the compiled pass (plain BLAS), the product itself does not warn
+        # fit's divergence check reports an overflow; like the compiled pass (plain BLAS),
+        # the product itself does not warn
         with np.errstate(over="ignore", invalid="ignore"):
             np.matmul(a_prev, self.W.T, out=z)        # z = a^(l-1) W^T (BLAS)
         if self.alpha is not None and not self.activation.per_unit:

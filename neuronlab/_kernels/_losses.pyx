@@ -8,7 +8,8 @@
 from cython cimport floating
 from cython.parallel cimport prange
 
-from neuronlab._kernels._math cimport _exp_neg, _fabs, _log1p, _log1p_small
+cimport neuronlab._kernels.activation as act
+from neuronlab._kernels._math cimport _log1p
 from neuronlab._kernels._rows cimport (
     BLOCK, MAX_BLOCK_ROWS, MIN_PARALLEL_ELEMENTS, ROW_BLOCK, _log, exp_rows, row_max, row_sum,
     row_sum_exp, row_weighted_gap, rows_per_block,
@@ -132,12 +133,11 @@ cdef inline floating _term(int op, floating y, floating r) noexcept nogil:
         # ln(1 - y) as log1p(-y): exact for small y, where 1 - y would round.
         return -(_xlog(r, y) + ((1 - r) * _log1p(-y) if r != 1 else 0))
     else:
-        # softplus(z) - r z, with softplus(z) = max(z, 0) + log(1 + e^{-|z|}): no overflow.
-        return (y if y > 0 else 0) - r * y + _log1p_small(_exp_neg(-_fabs(y)))
+        # softplus(z) - r z, with the activation's overflow-free softplus.
+        return act.softplus_f(y) - r * y
 
 
 cdef inline floating _grad(int op, floating y, floating r) noexcept nogil:
-    cdef floating e
     if op == CROSS_ENTROPY:
         return -r / y if r != 0 else 0
     elif op == NLL:
@@ -148,9 +148,8 @@ cdef inline floating _grad(int op, floating y, floating r) noexcept nogil:
         # -r / y + (1 - r) / (1 - y), each part 0 where its weight is 0.
         return (((1 - r) / (1 - y)) if r != 1 else 0) - ((r / y) if r != 0 else 0)
     else:
-        # sigma(z) - r, with sigma from e = e^{-|z|} <= 1 on both sides.
-        e = _exp_neg(-_fabs(y))
-        return (1 / (1 + e) if y >= 0 else e / (1 + e)) - r
+        # sigma(z) - r, with the activation's sigmoid (no overflow on either side).
+        return act.sigmoid_f(y) - r
 
 
 cdef double _pointwise_row(int op, const floating* y, const floating* r, floating* g,
