@@ -121,10 +121,12 @@ def extensions() -> list[Extension]:
     force = not stamp.exists() or stamp.read_text() != mode
     stamp.parent.mkdir(exist_ok=True)
     stamp.write_text(mode)
+    c_sources = [str(c.relative_to(HERE)) for c in sorted(KERNELS.glob("nl_*.c"))]
     modules = [
         Extension(
             f"neuronlab._kernels.{pyx.stem}",
-            [str(pyx.relative_to(HERE))],
+            # with the hand-written C (nl_*.c): each module links its own copy, like a header
+            [str(pyx.relative_to(HERE)), *c_sources],
             include_dirs=[str(KERNELS)],
             # the C headers: Cython tracks .pxd files itself, but not what they include
             depends=[str(h.relative_to(HERE)) for h in sorted(KERNELS.glob("*.h"))],

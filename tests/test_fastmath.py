@@ -263,6 +263,74 @@ def test_tanh_special_values_and_oddness(dtype):
 
 
 # ----------------------------------------------------------------------------------------
+# tanh for float as the kernels compute it (nl_tanhf.c's table with AVX-512, else nl_tanhf)
+# ----------------------------------------------------------------------------------------
+# Measured worst over every float: 0.686 (the table, at x = 4.2407), 0.74 (nl_tanhf).
+TANHF_KERNEL_ULP = 0.69 if _fastmath.TANHF_IS_TABLE else 1.0
+
+
+def test_tanhf_kernel_every_float():
+    """Every non-negative float32 up to the clamp, against tanh in float64.
+
+    float64's tanh is within an ulp of a double, 2^-29 ulp of a float: it rounds the
+    exact value far below the bound. Beyond 9.02 every x gives the same result as 9.02
+    (the kernel clamps there), which the sampled tests below cover with mpmath.
+    """
+    step = 1 << 24
+    end = int(np.float32(9.03).view(np.uint32))
+    worst, at = 0.0, 0.0
+    for start in range(0, end, step):
+        x = np.arange(start, min(start + step, end), dtype=np.uint32).view(np.float32)
+        y = np.empty_like(x)
+        _fastmath.tanh_array(x, y)
+        exact = np.tanh(x.astype(np.float64))
+        # the float spacing at the exact value: 2^(e - 24) for exact in [2^(e-1), 2^e)
+        _, e = np.frexp(exact)
+        spacing = np.ldexp(1.0, np.maximum(e - 1, -126) - 23)
+        err = np.abs(y - exact) / spacing
+        j = int(np.argmax(err))
+        if err[j] > worst:
+            worst, at = float(err[j]), float(x[j])
+    assert worst <= TANHF_KERNEL_ULP, f"tanh kernel: {worst:.4f} ulp at x = {at!r}"
+
+
+def test_tanhf_kernel_edges_and_random():
+    rng = np.random.default_rng(5)
+    x = np.concatenate([tanh_edges(np.float32), rng.uniform(-20, 20, 2000).astype(np.float32),
+                        [np.float32(np.finfo(np.float32).max), -np.float32(np.finfo(np.float32).max)]])
+    check("tanh_kernel", x.astype(np.float32), mpmath.tanh, TANHF_KERNEL_ULP)
+    check("tanh_array", x.astype(np.float32), mpmath.tanh, TANHF_KERNEL_ULP)
+
+
+def test_tanhf_kernel_special_values():
+    x = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45], dtype=np.float32)
+    for name in ("tanh_kernel", "tanh_array"):
+        y = run(name, x)
+        assert np.isnan(y[:2]).all()
+        np.testing.assert_array_equal(y[2:], np.array([1, -1, 0, -0.0, 1e-45, -1e-45], np.float32))
+        assert np.signbit(y[5]) and not np.signbit(y[4])
+
+
+def test_tanhf_kernel_same_bits_in_every_code_path():
+    """The per-element function (in a vectorized loop: 16-, 8- and 4-lane variants and the
+    scalar one for the last elements) and the array loop give the same bits, for every
+    length and start, and so does the tanh activation."""
+    from neuronlab._kernels import _elementwise
+
+    rng = np.random.default_rng(6)
+    base = (rng.standard_normal(300) * 4).astype(np.float32)
+    for start in range(0, 17):
+        for n in [*range(40), 63, 64, 65, 255]:
+            x = np.ascontiguousarray(base[start:start + n])
+            a, b, c = run("tanh_kernel", x), run("tanh_array", x), np.full_like(x, 7.0)
+            _elementwise.tanh_forward(x, c)
+            np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))
+            np.testing.assert_array_equal(b.view(np.uint32), c.view(np.uint32))
+    one_by_one = np.array([run("tanh_kernel", base[i:i + 1])[0] for i in range(base.size)])
+    np.testing.assert_array_equal(one_by_one.view(np.uint32), run("tanh_array", base).view(np.uint32))
+
+
+# ----------------------------------------------------------------------------------------
 # The normal distribution function Phi and the Gaussian e^(-x^2/2)
 # ----------------------------------------------------------------------------------------
 # Measured worst, in ulp of the exact value: double 7.5 in 4 * 10^5 random samples (mean

@@ -4,14 +4,20 @@ The activation kernels call exp of negative numbers, expm1, log1p, tanh and the 
 distribution function through ``_math.pxd``; this module runs
 the same inline code in the same kind of compiled (vectorized) loop, so that
 ``tests/test_fastmath.py`` can hold each function on its own against mpmath, in float32
-and float64, including the two variants the kernels leave to libmvec for speed
-(nl_expm1 for double, nl_tanhf). It is not part of the public API.
+and float64, including the two variants the kernels leave to other code for speed
+(nl_expm1 for double, left to libmvec; nl_tanhf, left to the table of nl_tanhf.c).
+``tanh_kernel`` and ``tanh_array`` are the float tanh the kernels do use, per element in
+a vectorized loop and over a whole array. It is not part of the public API.
 """
 from cython cimport floating
 
 from neuronlab._kernels._math cimport (
-    _exp_neg, _normal_cdf, nl_expm1, nl_expm1f, nl_log1p_small, nl_log1p_smallf, nl_tanh, nl_tanhf,
+    TANHF_TABLE, _exp_neg, _normal_cdf, _tanh_array, nl_expm1, nl_expm1f, nl_log1p_small,
+    nl_log1p_smallf, nl_tanh, nl_tanhf, nl_tanhf_kernel,
 )
+
+#: True when float tanh is nl_tanhf.c's table code (an AVX-512 build), else libm's tanhf
+TANHF_IS_TABLE = bool(TANHF_TABLE)
 
 
 cdef inline floating _expm1(floating x) noexcept nogil:
@@ -61,6 +67,21 @@ def tanh(const floating[::1] x, floating[::1] y):
     cdef Py_ssize_t i
     for i in range(x.shape[0]):
         y[i] = _tanh(x[i])
+
+
+def tanh_kernel(const float[::1] x, float[::1] y):
+    """y = tanh(x) as the float32 kernels compute it per element (gelu_tanh, mish, ...)."""
+    _check(x, y)
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        y[i] = nl_tanhf_kernel(x[i])
+
+
+def tanh_array(const float[::1] x, float[::1] y):
+    """y = tanh(x) as the float32 tanh forward kernel computes it, over the whole array."""
+    _check(x, y)
+    if x.shape[0]:
+        _tanh_array(&x[0], &y[0], x.shape[0])
 
 
 def normal_cdf(const floating[::1] x, floating[::1] y):

@@ -33,6 +33,12 @@ ACTIVATIONS: list[tuple[str, tuple[str, ...], tuple[str, ...] | None]] = [
 ]
 
 
+#: loops written as one call instead of a loop over the scalar function (same values)
+ARRAY_FORMS: dict[str, str] = {
+    "tanh_forward": "act.tanh_f_array(x, y, n)",
+}
+
+
 def kernels():
     """One record per generated array function: its name, arguments and loop body."""
     from types import SimpleNamespace
@@ -55,6 +61,7 @@ def kernels():
                 name=f"{name}_{op}",
                 output=output,
                 body=body,
+                array_form=ARRAY_FORMS.get(f"{name}_{op}"),
                 views=", ".join([f"const floating[::1] {v}" for v in inputs] + [f"floating[::1] {output}"]),
                 pointers=", ".join([f"const floating* {v}" for v in inputs] + [f"floating* {output}"]),
                 offsets=", ".join(f"{v} + lo" for v in arrays),

@@ -25,10 +25,29 @@ NL_DECLARE_SIMD extern float expf(float);
 NL_DECLARE_SIMD extern double expm1(double);
 NL_DECLARE_SIMD extern double log1p(double);
 NL_DECLARE_SIMD extern float log1pf(float);
-NL_DECLARE_SIMD extern float tanhf(float);
 #endif
 
 #include "nl_fastmath.h"
+
+/* tanh for float: with AVX-512, the table code of nl_tanhf.c, within 0.69 ulp and as fast
+ * as NumPy's tanh; elsewhere nl_tanhf (0.74 ulp), not libm's tanhf, which is 2.19 ulp off
+ * at x = 0.2333 (both measured over every float). NL_TANHF is the one the kernels call
+ * per element, nl_tanhf_array the same over an array. `const` tells gcc that the call
+ * reads no memory; without it gcc would not vectorize the loop around it. */
+#include <stddef.h>
+#if defined(NL_HAVE_LIBMVEC) && defined(__AVX512F__)
+#define NL_HAVE_TANHF_TABLE 1
+NL_DECLARE_SIMD extern float nl_tanhf_table(float) __attribute__((const, visibility("hidden")));
+extern void nl_tanhf_array(const float *x, float *y, ptrdiff_t n) __attribute__((visibility("hidden")));
+#define NL_TANHF nl_tanhf_table
+#else
+#define NL_HAVE_TANHF_TABLE 0
+#define NL_TANHF nl_tanhf
+static inline void nl_tanhf_array(const float *x, float *y, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++)
+        y[i] = nl_tanhf(x[i]);
+}
+#endif
 
 /* Constants to the last digit of a double (checked against mpmath by the tests). */
 #define NL_INV_SQRT_2PI   0.39894228040143267794   /* 1/sqrt(2 pi), the normal density's factor */

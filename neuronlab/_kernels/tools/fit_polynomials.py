@@ -27,6 +27,9 @@ The approximations (see nl_fastmath.h for how each is used):
 ``normal_tail``
     Its tail: Phi(-a) = e^(-a^2/2) Q(u) / (a + K) with u = (a - K)/(a + K), K = 4, for
     1 <= a <= 39 (double) or 15 (float), where Phi(-a) underflows.
+``tanhf_table``
+    The float tanh of nl_tanhf.c: 30 polynomials of degree 5, one per interval of
+    :func:`tanhf_intervals`, printed as the C table (``python fit_polynomials.py tanhf_table``).
 """
 from __future__ import annotations
 
@@ -226,14 +229,74 @@ def report(fit: Fit) -> None:
             print("      " + ", ".join(literals[j:j + 4]) + ",")
 
 
+# ----------------------------------------------------------------------------------------
+# The float tanh table of nl_tanhf.c
+# ----------------------------------------------------------------------------------------
+TANHF_DEGREE = 5
+TANHF_CLAMP = 9.02  # tanh rounds to 1 in float from 9.0109 on; the kernel clamps |x| here
+TANHF_SMALL = 2.0**-4  # below: interval 0, tanh(a) = a + a^3 P(a^2)
+
+
+def _float_bits(bits: int) -> float:
+    return struct.unpack("<f", struct.pack("<I", bits))[0]
+
+
+def tanhf_intervals() -> list[tuple[float, float, float]]:
+    """(start, end, centre) of interval k = 1, 2, ...: the kernel's index of a >= 2^-4.
+
+    k = (bits of a >> 21) - 491 keeps the exponent and the top two bits of the mantissa:
+    four intervals per octave, [2^e (1 + j/4), 2^e (1 + (j + 1)/4)), from 2^-4 to the
+    clamp. The centre has mantissa bit 20 set too, so a - centre is exact (Sterbenz).
+    """
+    out = []
+    for k in range(1, 32):
+        bits = (k + 491) << 21
+        start, end, centre = _float_bits(bits), _float_bits(bits + (1 << 21)), _float_bits(bits | 1 << 20)
+        if start >= TANHF_CLAMP:
+            break
+        out.append((start, min(end, TANHF_CLAMP), centre))
+    return out
+
+
+def tanhf_table() -> None:
+    """Print the rows of NL_TANHF_TABLE: centre, c0 = hi + lo, c1 .. c5 for k = 0 .. 31."""
+    rows: list[list[float]] = [[0.0] * 32 for _ in range(TANHF_DEGREE + 3)]
+    # k = 0: tanh(a) = a + a^3 (c3 + c5 a^2), in the kernel's form a + a q(a) with
+    # q = c3 a^2 + c5 a^4 (c0 = c1 = c2 = c4 = 0)
+    small = Fit("tanhf_0", lambda z: mp.tanh(mp.sqrt(z)), lambda z: mp.sqrt(z), lambda z: z * mp.sqrt(z),
+                0, TANHF_SMALL**2, {}, "tanh(a) = a + a^3 P(a^2)")
+    c, level = remez(small, 1)
+    rows[3 + 2][0], rows[3 + 4][0] = rounded(c[0], "float"), rounded(c[1], "float")
+    worst = level
+    for k, (start, end, centre) in enumerate(tanhf_intervals(), start=1):
+        m = mp.mpf(centre)
+        fit = Fit(f"tanhf_{k}", lambda d, m=m: mp.tanh(m + d), lambda d: 0, lambda d: 1,
+                  mp.mpf(start) - m, mp.mpf(end) - m, {}, "")
+        c, level = remez(fit, TANHF_DEGREE)
+        worst = max(worst, level)
+        hi = rounded(c[0], "float")
+        rows[0][k], rows[1][k], rows[2][k] = centre, hi, rounded(c[0] - hi, "float")
+        for j in range(1, TANHF_DEGREE + 1):
+            rows[2 + j][k] = rounded(c[j], "float")
+    print(f"== tanhf_table: largest relative error of the minimax fits 2^{float(mp.log(worst, 2)):.1f}")
+    names = ["centre", "c0 (high part)", "c0 (low part)"] + [f"c{j}" for j in range(1, TANHF_DEGREE + 1)]
+    for name, row in zip(names, rows, strict=True):
+        print(f"    /* {name} */")
+        literals = [c_literal(v, "float") if v else "0.0f" for v in row]
+        for j in range(0, 32, 4):
+            print("    " + ", ".join(literals[j:j + 4]) + ",")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", help="expm1, log1p, normal_near, normal_tail")
+    parser.add_argument("names", nargs="*", help="expm1, log1p, normal_near, normal_tail, tanhf_table")
     args = parser.parse_args(argv)
     with mp.workdps(DPS):
         for fit in fits():
             if not args.names or any(fit.name.startswith(n) for n in args.names):
                 report(fit)
+        if not args.names or "tanhf_table" in args.names:
+            tanhf_table()
 
 
 if __name__ == "__main__":
