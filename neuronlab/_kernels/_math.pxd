@@ -5,7 +5,7 @@
 # call expf() and never round-trip through double.
 from cython cimport floating
 from libc.math cimport (
-    INFINITY, copysign, copysignf, exp, expf, expm1, fabs, fabsf, log1p, log1pf,
+    INFINITY, copysign, copysignf, exp, expf, expm1, fabs, fabsf, fma, fmaf, log1p, log1pf,
 )
 
 cdef extern from "nl_math.h" nogil:
@@ -32,6 +32,16 @@ cdef extern from "nl_math.h" nogil:
     const double GELU_K "NL_GELU_K"
     const double SELU_LAMBDA "NL_SELU_LAMBDA"
     const double SELU_ALPHA "NL_SELU_ALPHA"
+
+
+cdef inline floating _fma(floating a, floating b, floating c) noexcept nogil:
+    # a b + c rounded once. gcc fuses a * b + c by itself when the CPU has FMA, but a
+    # portable build (no -march=native) would round twice; where the sum cancels, that
+    # second rounding is all that is left of the result.
+    if floating is float:
+        return fmaf(a, b, c)
+    else:
+        return fma(a, b, c)
 
 
 cdef inline floating _exp(floating x) noexcept nogil:

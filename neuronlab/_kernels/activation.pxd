@@ -22,8 +22,8 @@ from cython cimport floating
 from libc.math cimport INFINITY
 from neuronlab._kernels._math cimport (
     GELU_K, INV_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA, SQRT_2_OVER_PI,
-    _copysign, _exp_neg, _expm1, _fabs, _isinf, _isnan, _log1p_small, _normal_cdf, _tanh,
-    _tanh_array,
+    _copysign, _exp_neg, _expm1, _fabs, _fma, _isinf, _isnan, _log1p_small, _normal_cdf,
+    _tanh, _tanh_array,
 )
 
 
@@ -82,7 +82,8 @@ cdef inline floating sigmoid_df_from_y(floating y) noexcept nogil:
 
 # <hard_sigmoid>
 cdef inline floating hard_sigmoid_f(floating x, floating slope) noexcept nogil:
-    cdef floating t = slope * x + <floating>0.5
+    # one rounding: next to the kink at -1/(2 slope), slope x + 1/2 cancels
+    cdef floating t = _fma(slope, x, <floating>0.5)
     return 0 if t < 0 else (1 if t > 1 else t)
 
 cdef inline floating hard_sigmoid_df(floating x, floating slope) noexcept nogil:
