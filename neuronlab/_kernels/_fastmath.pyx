@@ -70,7 +70,7 @@ def tanh(const floating[::1] x, floating[::1] y):
 
 
 def tanh_kernel(const float[::1] x, float[::1] y):
-    """y = tanh(x) as the float32 kernels compute it per element (gelu_tanh, mish, ...)."""
+    """y = tanh(x) as the float32 kernels compute it per element (in vectorized loops)."""
     _check(x, y)
     cdef Py_ssize_t i
     for i in range(x.shape[0]):
