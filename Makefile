@@ -5,12 +5,13 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 KERNEL_SOURCES := $(wildcard neuronlab/_kernels/*.pyx.tp neuronlab/_kernels/*.pxd neuronlab/_kernels/*.h neuronlab/_kernels/nl_*.c neuronlab/_kernels/_generate.py)
 
-.PHONY: help demo build test test-debug fuzz asan bench lint docs clean
+.PHONY: help demo build test test-debug test-portable fuzz asan bench lint docs clean
 
 help:
 	@echo "make demo        set up .venv and train a digit classifier (figures in ./neuronlab-demo/)"
 	@echo "make test        set up .venv, build the kernels, run the test suite"
 	@echo "make test-debug  the kernel tests against a build with bounds checks on"
+	@echo "make test-portable  the test suite against a build for any x86-64 (no -march=native)"
 	@echo "make fuzz        the property-based fuzz tests with ~10^5 examples"
 	@echo "make asan        the kernel tests against an AddressSanitizer build"
 	@echo "make bench       time every kernel against NumPy, SciPy and PyTorch"
@@ -55,6 +56,14 @@ test-debug: $(VENV)/.installed
 	NEURONLAB_BOUNDSCHECK=1 $(PY) setup.py -q build_ext --inplace
 	$(PY) -m pytest tests/test_activations.py tests/test_bad_input.py tests/test_softmax.py tests/test_losses.py \
 	  tests/test_optim.py tests/test_network.py -q; \
+	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
+
+# The whole suite against a portable build: no -march=native, so no AVX-512 (the float tanh
+# falls back from nl_tanhf.c's table to nl_tanhf) and no fused multiply-add unless the code
+# asks for one. Restores the fast build afterwards.
+test-portable: $(VENV)/.installed
+	NEURONLAB_PORTABLE=1 $(PY) setup.py -q build_ext --inplace
+	$(PY) -m pytest -q -p no:cacheprovider; \
 	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
 
 # The fuzz tests (kernels, layers, networks) with the big hypothesis profile (about 10^5 examples).
