@@ -57,6 +57,9 @@ def as_float_array(x: Any, name: str, dtype: np.dtype | None = None) -> np.ndarr
     Lists, tuples and scalars are accepted as by :func:`as_array`. With `dtype` given,
     the array is converted to it (used to bring `dy` to the dtype of `x`).
     """
+    if type(x) is np.ndarray and x.dtype in FLOAT_DTYPES and (dtype is None or dtype == x.dtype) \
+            and x.flags.c_contiguous:
+        return x  # the common case, checked first: it costs a kernel call's time otherwise
     arr = as_array(x, name)
     target = float_dtype(arr, name) if dtype is None else dtype
     if dtype is not None:
@@ -95,7 +98,8 @@ def prepare_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, inputs: dict[
     if not out.flags.writeable:
         raise ValueError("out is read-only")
     for name, arr in inputs.items():
-        if np.shares_memory(out, arr) and not _same_memory(out, arr):
+        # may_share_memory compares address ranges only; the exact test runs when they meet
+        if np.may_share_memory(out, arr) and np.shares_memory(out, arr) and not _same_memory(out, arr):
             raise ValueError(f"out partially overlaps {name}; pass a separate array or {name} itself")
     if out.flags.c_contiguous:
         return out, out

@@ -246,9 +246,11 @@ class Activation:
         if dy is not None:
             dy = as_float_array(dy, "dy")
             check_same_shape(x, first, dy, "dy")
-            dtype = result_dtype(x, dy)
-            arrays = {first: as_float_array(x, first, dtype), "dy": as_float_array(dy, "dy", dtype)}
-        dtype = arrays[first].dtype
+            if dy.dtype != x.dtype:  # float32 with float64: both in float64
+                dtype = result_dtype(x, dy)
+                x, dy = as_float_array(x, first, dtype), as_float_array(dy, "dy", dtype)
+            arrays = {first: x, "dy": dy}
+        dtype = x.dtype
         buf, result = prepare_out(out, x.shape, dtype, arrays)
         kernel = getattr(_elementwise, f"{self.kernel}_{op}")
         kernel(*(a.reshape(-1) for a in arrays.values()), buf.reshape(-1),
