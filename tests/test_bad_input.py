@@ -142,8 +142,8 @@ def test_any_shape_and_layout(name, layout):
         assert result.shape == x.shape and result.dtype == np.float64, method
         np.testing.assert_array_equal(result, call(contiguous, dy), err_msg=method)
         if x.size:  # the elementwise results are those of each element alone, up to the
-            # last bits: a long array runs libmvec's vector exp/tanh/erfc, one element the
-            # scalar ones (1 ulp apart), which a cancellation such as swish'' = beta s' (2 -
+            # last bits: a long array runs libmvec's vector expm1 (elu, selu), one element the
+            # scalar one (1 ulp apart), which a cancellation such as swish'' = beta s' (2 -
             # u tanh(u / 2)) near its root amplifies a little
             flat = [call(np.array([v]), np.array([0.5]))[0] for v in x.ravel()[:5]]
             eps = np.finfo(float).eps
@@ -305,8 +305,9 @@ for name in nl.activations.available():
     for dtype in (np.float32, np.float64):
         assert act(np.empty((0, 4), dtype)).shape == (0, 4)
         big = np.linspace(-10, 10, 3_000_001, dtype=dtype)
-        # the long array runs libmvec's vector tanhf (float tanh), the short one scalar
-        # libm: the two may differ in the last bit, so equal within 2 eps, not bitwise
+        # the long array runs libmvec's vector expm1 (elu and selu in float64), the short
+        # one libm's scalar expm1: the two may differ in the last bit, so equal within
+        # 2 eps, not bitwise
         a, b = act(big)[::999_999], act(big[::999_999])
         eps = np.finfo(dtype).eps
         assert np.allclose(a, b, rtol=2 * eps, atol=0, equal_nan=True), (name, a, b)
