@@ -16,7 +16,7 @@ from neuronlab._kernels._math cimport (
     nl_log1p_smallf, nl_tanh, nl_tanhf, nl_tanhf_kernel,
 )
 
-#: True when float tanh is nl_tanhf.c's table code (an AVX-512 build), else libm's tanhf
+#: True when float tanh is nl_tanhf.c's table code (an AVX-512 build), else nl_tanhf
 TANHF_IS_TABLE = bool(TANHF_TABLE)
 
 

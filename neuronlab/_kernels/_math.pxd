@@ -23,7 +23,7 @@ cdef extern from "nl_math.h" nogil:
     float nl_exp_negf(float t)
     double nl_normal_cdf(double x, double* g)
     float nl_normal_cdff(float x, float* g)
-    # float tanh: nl_tanhf.c's table code with AVX-512, else libm's tanhf (see the header)
+    # float tanh: nl_tanhf.c's table code with AVX-512, else nl_tanhf (see the header)
     float nl_tanhf_kernel "NL_TANHF"(float x)
     void nl_tanhf_array(const float* x, float* y, Py_ssize_t n)
     const bint TANHF_TABLE "NL_HAVE_TANHF_TABLE"
@@ -104,7 +104,7 @@ cdef inline void _tanh_array(const floating* x, floating* y, Py_ssize_t n) noexc
         nl_tanhf_array(x, y, n)
     else:
         for i in range(n):
-            y[i] = nl_tanh(x[i])
+            y[i] = _tanh(x[i])
 
 
 cdef inline floating _normal_cdf(floating x, floating* g) noexcept nogil:

@@ -158,9 +158,7 @@ NL_HIDDEN __m256 _ZGVdN8v_nl_tanhf_table(__m256 x) {
     return _mm512_castps512_ps256(nl__tanhf16(_mm512_zextps256_ps512(x)));
 }
 
-NL_HIDDEN __m256 _ZGVcN8v_nl_tanhf_table(__m256 x) {
-    return _mm512_castps512_ps256(nl__tanhf16(_mm512_zextps256_ps512(x)));
-}
+NL_HIDDEN __m256 _ZGVcN8v_nl_tanhf_table(__m256 x) { return _ZGVdN8v_nl_tanhf_table(x); }
 
 NL_HIDDEN __m128 _ZGVbN4v_nl_tanhf_table(__m128 x) {
     return _mm512_castps512_ps128(nl__tanhf16(_mm512_zextps128_ps512(x)));
