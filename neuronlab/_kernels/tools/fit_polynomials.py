@@ -22,11 +22,10 @@ The approximations (see nl_fastmath.h for how each is used):
     expm1(r) = r + r^2/2 + r^3 P(r) for |r| <= ln(2)/2, the reduced argument of expm1.
 ``log1p``
     log1p(u) = 2 atanh(s) = 2s + s z P(z) with s = u / (2 + u), z = s^2 <= 1/9 (-1/2 <= u <= 1).
-``normal_near``
-    The normal distribution function near 0: Phi(x) = 1/2 + x S(w), w = x^2/2 <= 1/2.
-``normal_tail``
-    Its tail: Phi(-a) = e^(-a^2/2) Q(u) / (a + K) with u = (a - K)/(a + K), K = 4, for
-    1 <= a <= 39 (double) or 15 (float), where Phi(-a) underflows.
+``normal``
+    The normal distribution function: Phi(-a) = e^(-a^2/2) Q(u) / (a + K) with
+    u = (a - K)/(a + K), K = 5, for 0 <= a <= 39 (double) or 15 (float), where Phi(-a)
+    underflows; Phi(a) = 1 - Phi(-a).
 ``tanhf_table``
     The float tanh of nl_tanhf.c: 30 polynomials of degree 5, one per interval of
     :func:`tanhf_intervals`, printed as the C table (``python fit_polynomials.py tanhf_table``).
@@ -78,32 +77,23 @@ def _log1p_fit() -> Fit:
                {"double": 9, "float": 3}, "log1p(u) = 2s + s z P(z), s = u/(2+u), z = s^2 <= 1/9")
 
 
-PHI_K = 4  # NL_PHI_K
+PHI_K = 5  # NL_PHI_K
 
 
-def _normal_near_fit() -> Fit:
-    def target(w):  # (Phi(x) - 1/2) / x = erf(x / sqrt 2) / (2x), x = sqrt(2w)
-        return mp.erf(mp.sqrt(w)) / (2 * mp.sqrt(2 * w)) if w else 1 / mp.sqrt(2 * mp.pi)
-
-    return Fit("normal_near", target, lambda w: 0, lambda w: 1, 0, mp.mpf(1) / 2 * mp.mpf("1.0001"),
-               {"double": 9, "float": 5}, "Phi(x) = 1/2 + x S(w), w = x^2/2 <= 1/2")
-
-
-def _normal_tail_fit(ctype: str, a_max: int, degree: int) -> Fit:
+def _normal_fit(ctype: str, a_max: int, degree: int) -> Fit:
     k = mp.mpf(PHI_K)
 
     def target(u):  # a = K (1 + u) / (1 - u) inverts u = (a - K) / (a + K)
         a = k * (1 + u) / (1 - u)
         return (a + k) * mp.ncdf(-a) * mp.exp(a * a / 2)
 
-    return Fit(f"normal_tail ({ctype})", target, lambda u: 0, lambda u: 1,
-               (1 - k) / (1 + k), (a_max - k) / (a_max + k), {ctype: degree},
-               f"Phi(-a) = e^(-a^2/2) Q(u) / (a + {PHI_K}), u = (a - {PHI_K})/(a + {PHI_K}), 1 <= a <= {a_max}")
+    return Fit(f"normal ({ctype})", target, lambda u: 0, lambda u: 1,
+               -1, (a_max - k) / (a_max + k), {ctype: degree},
+               f"Phi(-a) = e^(-a^2/2) Q(u) / (a + {PHI_K}), u = (a - {PHI_K})/(a + {PHI_K}), 0 <= a <= {a_max}")
 
 
 def fits() -> list[Fit]:
-    return [_expm1_fit(), _log1p_fit(), _normal_near_fit(),
-            _normal_tail_fit("double", 39, 20), _normal_tail_fit("float", 15, 9)]
+    return [_expm1_fit(), _log1p_fit(), _normal_fit("double", 39, 21), _normal_fit("float", 15, 9)]
 
 
 # ----------------------------------------------------------------------------------------
@@ -289,7 +279,7 @@ def tanhf_table() -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", help="expm1, log1p, normal_near, normal_tail, tanhf_table")
+    parser.add_argument("names", nargs="*", help="expm1, log1p, normal, tanhf_table")
     args = parser.parse_args(argv)
     with mp.workdps(DPS):
         for fit in fits():
