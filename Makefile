@@ -29,7 +29,7 @@ $(VENV)/.installed: pyproject.toml setup.py
 # test is repeated inside the recipe: on a fresh clone make decides to run this recipe
 # before the editable install above has built the kernels and touched the stamp, and
 # without the test the kernels would be compiled a second time.
-build/.kernels: $(VENV)/.installed $(KERNEL_SOURCES) $(wildcard neuronlab/_kernels/*.pyx)
+build/.kernels: $(VENV)/.installed setup.py $(KERNEL_SOURCES) $(wildcard neuronlab/_kernels/*.pyx)
 	@if [ ! -f $@ ] || [ -n "$$(find $^ -newer $@)" ]; then \
 	  echo "$(PY) setup.py -q build_ext --inplace"; $(PY) setup.py -q build_ext --inplace; \
 	else echo "kernels are up to date (built by the editable install)"; fi

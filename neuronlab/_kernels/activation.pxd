@@ -22,8 +22,8 @@ from cython cimport floating
 from libc.math cimport INFINITY
 from neuronlab._kernels._math cimport (
     GELU_K, INV_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA, SQRT_2_OVER_PI,
-    _copysign, _exp_neg, _expm1, _fabs, _fma, _isinf, _isnan, _log1p_small, _normal_cdf,
-    _tanh, _tanh_array,
+    _copysign, _exp_neg, _exp_neg_abs, _expm1, _fabs, _fma, _isinf, _isnan, _log1p_small,
+    _normal_cdf, _tanh, _tanh_array,
 )
 
 
@@ -58,7 +58,7 @@ cdef inline floating _times_sigmoid(floating c, floating v) noexcept nogil:
     # c sigma(v) with e = exp(-|v|) <= 1, so that nothing overflows: c / (1 + e) for v >= 0
     # and c e / (1 + e) for v < 0, which keeps full relative precision down to the
     # subnormals. One division, not c e times 1 / (1 + e): a rounding and a multiply fewer.
-    cdef floating e = _exp_neg(-_fabs(v))
+    cdef floating e = _exp_neg_abs(v)
     return (c if v >= 0 else c * e) / (<floating>1 + e)
 
 cdef inline floating sigmoid_f(floating x) noexcept nogil:
@@ -67,7 +67,7 @@ cdef inline floating sigmoid_f(floating x) noexcept nogil:
 cdef inline floating sigmoid_df(floating x) noexcept nogil:
     # sigma'(x) = sigma(x)(1 - sigma(x)) = e / (1 + e)^2, e = exp(-|x|) (f' is even).
     # The product form would lose every digit of 1 - sigma(x) once sigma(x) rounds to 1.
-    cdef floating e = _exp_neg(-_fabs(x))
+    cdef floating e = _exp_neg_abs(x)
     cdef floating d = <floating>1 + e
     return e / (d * d)
 
@@ -109,7 +109,7 @@ cdef inline void tanh_f_array(const floating* x, floating* y, Py_ssize_t n) noex
 cdef inline floating tanh_df(floating x) noexcept nogil:
     # 1 - tanh(x)^2 = 1 / cosh(x)^2 = 4e / (1 + e)^2 with e = exp(-2|x|): no cancellation
     # in the tails, where 1 - tanh^2 would round to 0 long before the true value does.
-    cdef floating e = _exp_neg(<floating>-2 * _fabs(x))
+    cdef floating e = _exp_neg_abs(<floating>2 * x)
     return <floating>4 * e / ((<floating>1 + e) * (<floating>1 + e))
 
 cdef inline floating tanh_d2f(floating x) noexcept nogil:
@@ -217,7 +217,7 @@ cdef inline floating softplus_f(floating x) noexcept nogil:
     # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): e^x never overflows, and log1p keeps
     # the digits of e^-|x| when it is tiny (softplus(-50) = 1.9e-22, not 0). Its argument
     # is in (0, 1], which is all _log1p_small handles.
-    return (x if x > 0 else <floating>0) + _log1p_small(_exp_neg(-_fabs(x)))
+    return (x if x > 0 else <floating>0) + _log1p_small(_exp_neg_abs(x))
 
 cdef inline floating softplus_df(floating x) noexcept nogil:
     return sigmoid_f(x)
@@ -237,7 +237,7 @@ cdef inline floating swish_df(floating x, floating beta) noexcept nogil:
     # f' = sigma(u) + u sigma'(u) with u = beta x. With e = exp(-|u|) (see sigmoid) that is
     # (c (1 + e) + u e) / (1 + e)^2, c = 1 for u >= 0 and e for u < 0: one division.
     cdef floating u = beta * x
-    cdef floating e = _exp_neg(-_fabs(u))
+    cdef floating e = _exp_neg_abs(u)
     cdef floating d = <floating>1 + e
     cdef floating c = <floating>1 if u >= 0 else e
     # At u = +-inf, u sigma'(u) is inf * 0 and its limit 0: the factor u is replaced by 0.
@@ -288,7 +288,7 @@ cdef inline floating gelu_tanh_df(floating x) noexcept nogil:
     cdef floating c = <floating>(2 * SQRT_2_OVER_PI)
     cdef floating v = c * (x + <floating>GELU_K * x * x * x)
     cdef floating dv = c * (<floating>1 + <floating>(3 * GELU_K) * x * x)
-    cdef floating e = _exp_neg(-_fabs(v))
+    cdef floating e = _exp_neg_abs(v)
     cdef floating r = <floating>1 / (<floating>1 + e)
     cdef floating s = r if v >= 0 else e * r
     return (1 if x > 0 else 0) if _fabs(x) > <floating>1e10 else s + x * (e * r * r) * dv
@@ -321,20 +321,20 @@ cdef inline floating _mish_g(floating x, floating q, floating* dg) noexcept nogi
 
 cdef inline floating mish_f(floating x) noexcept nogil:
     cdef floating dg
-    cdef floating g = _mish_g(x, _exp_neg(-_fabs(x)), &dg)
+    cdef floating g = _mish_g(x, _exp_neg_abs(x), &dg)
     return (0 if x == -INFINITY else x) * g
 
 cdef inline floating mish_df(floating x) noexcept nogil:
     # f' = g + x g' (the chain rule through tanh and softplus); x = 1e308 meets g' = 0,
     # not inf * 0, because x multiplies g' last, and at x = +-inf the limit of x g' is 0.
     cdef floating dg
-    cdef floating g = _mish_g(x, _exp_neg(-_fabs(x)), &dg)
+    cdef floating g = _mish_g(x, _exp_neg_abs(x), &dg)
     return g + (0 if _isinf(x) else x) * dg
 
 cdef inline floating mish_d2f(floating x) noexcept nogil:
     # f'' = 2 g' + x g'' with g'' = g' (1 - sigma - 2 sigma g); grouping x g' keeps
     # x = 1e308 from meeting g' = 0 as inf * 0.
-    cdef floating q = _exp_neg(-_fabs(x))
+    cdef floating q = _exp_neg_abs(x)
     cdef floating dg
     cdef floating g = _mish_g(x, q, &dg)
     cdef floating sigma = <floating>1 / (<floating>1 + q) if x >= 0 else q / (<floating>1 + q)

@@ -237,6 +237,21 @@ static inline float nl_exp_negf(float t) {
     return nl__exp_neg_2p64f(t) * 0x1p-64f;
 }
 
+/* e^-|v|, the exponential of sigmoid, softplus, swish, GELU-tanh, mish and tanh'. Its
+ * argument cannot be positive, so only the lower end is clamped: the two-sided clamp of
+ * nl_exp_neg costs the vectorized sigmoid five more instructions, and 10% of its time. */
+static inline double nl_exp_neg_abs(double v) {
+    double t = -fabs(v);
+    t = t < -746.0 ? -746.0 : t;
+    return nl__exp_neg_2p128(t) * 0x1p-128;
+}
+
+static inline float nl_exp_neg_absf(float v) {
+    float t = -fabsf(v);
+    t = t < -104.0f ? -104.0f : t;
+    return nl__exp_neg_2p64f(t) * 0x1p-64f;
+}
+
 /* ---------------------------------------------------------------------------------------
  * log1p for -1/2 <= u <= 1 (softplus needs u = e^-|x| in (0, 1]): with s = u / (2 + u),
  * log(1 + u) = 2 atanh(s) = 2s + 2s^3/3 + ..., and |s| <= 1/3 keeps the series short.
