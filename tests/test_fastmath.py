@@ -145,12 +145,13 @@ def test_exp_neg_special_values(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_exp_neg_abs_is_exp_neg_of_minus_abs(dtype):
-    # e^-|v| is e^t at t = -|v| with the upper clamp left out: the same bits, so the
-    # accuracy tests of exp_neg above cover it; both signs of every edge, and the specials.
+    # exp_neg is exp_neg_abs after clamping t > 0 to 0, so the accuracy tests of exp_neg
+    # above cover both only if e^-|v| and e^t at t = -|v| are the same bits: both signs of
+    # every edge, and the specials.
     t = exp_neg_edges(dtype)
     v = np.concatenate([t, -t, [np.inf, -np.inf, 1e30, -1e30]]).astype(dtype)
     np.testing.assert_array_equal(run("exp_neg_abs", v), run("exp_neg", -np.abs(v)))
-    assert np.isnan(run("exp_neg_abs", np.array([np.nan], dtype=dtype)))[0]
+    assert np.isnan(run("exp_neg_abs", np.array([np.nan], dtype=dtype))[0])
 
 
 # ----------------------------------------------------------------------------------------

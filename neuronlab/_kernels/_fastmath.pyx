@@ -12,8 +12,8 @@ a vectorized loop and over a whole array. It is not part of the public API.
 from cython cimport floating
 
 from neuronlab._kernels._math cimport (
-    TANHF_TABLE, _exp_neg, _exp_neg_abs, _normal_cdf, _tanh_array, nl_expm1, nl_expm1f, nl_log1p_small,
-    nl_log1p_smallf, nl_tanh, nl_tanhf, nl_tanhf_kernel,
+    TANHF_TABLE, _exp_neg, _exp_neg_abs, _normal_cdf, _tanh_array, nl_expm1, nl_expm1f,
+    nl_log1p_small, nl_log1p_smallf, nl_tanh, nl_tanhf, nl_tanhf_kernel,
 )
 
 #: True when float tanh is nl_tanhf.c's table code (an AVX-512 build), else nl_tanhf

@@ -225,21 +225,9 @@ static inline float nl__exp_neg_2p64f(float t) {
     return (1.0f + (r + nl__expm1_polyf(r))) * nl__pow2f(s + 64.0f);
 }
 
-/* e^t; t > 0 counts as 0 (kernels that evaluate it there discard the value), and below
- * -746 (float: -104) e^t rounds to 0. NaN passes. */
-static inline double nl_exp_neg(double t) {
-    t = t < -746.0 ? -746.0 : (t > 0.0 ? 0.0 : t);
-    return nl__exp_neg_2p128(t) * 0x1p-128;
-}
-
-static inline float nl_exp_negf(float t) {
-    t = t < -104.0f ? -104.0f : (t > 0.0f ? 0.0f : t);
-    return nl__exp_neg_2p64f(t) * 0x1p-64f;
-}
-
 /* e^-|v|, the exponential of sigmoid, softplus, swish, GELU-tanh, mish and tanh'. Its
- * argument cannot be positive, so only the lower end is clamped: the two-sided clamp of
- * nl_exp_neg costs the vectorized sigmoid five more instructions, and 10% of its time. */
+ * argument -|v| cannot be positive, so only the lower end is clamped: below -746 (float:
+ * -104) the result rounds to 0. NaN passes (the comparison fails). */
 static inline double nl_exp_neg_abs(double v) {
     double t = -fabs(v);
     t = t < -746.0 ? -746.0 : t;
@@ -250,6 +238,18 @@ static inline float nl_exp_neg_absf(float v) {
     float t = -fabsf(v);
     t = t < -104.0f ? -104.0f : t;
     return nl__exp_neg_2p64f(t) * 0x1p-64f;
+}
+
+/* e^t for any t, where t > 0 counts as 0 (kernels that evaluate it there discard the
+ * value): softmax's e^(z - max z) and elu'. For t <= 0, -|t| is t itself. The upper clamp
+ * costs the vectorized sigmoid five more instructions and 10% of its time, which is why
+ * the kernels that take e^-|v| call nl_exp_neg_abs directly. */
+static inline double nl_exp_neg(double t) {
+    return nl_exp_neg_abs(t > 0.0 ? 0.0 : t);
+}
+
+static inline float nl_exp_negf(float t) {
+    return nl_exp_neg_absf(t > 0.0f ? 0.0f : t);
 }
 
 /* ---------------------------------------------------------------------------------------
