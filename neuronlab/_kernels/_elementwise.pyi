@@ -6,6 +6,8 @@ Float = NDArray[np.float32] | NDArray[np.float64]
 
 CHUNK: int
 MIN_PARALLEL_CHUNKS: int
+STREAM_MIN_BYTES: int
+TILE_BYTES: int
 KINDS: dict[str, int]
 
 def identity_forward(x: Float, y: Float, n_threads: int = 1) -> None: ...

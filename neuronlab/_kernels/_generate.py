@@ -33,6 +33,19 @@ ACTIVATIONS: list[tuple[str, tuple[str, ...], tuple[str, ...] | None]] = [
 ]
 
 
+#: activations with no exponential, tanh or erf in f, f' or f'': their loops wait for memory,
+#: not arithmetic, and write large outputs with streaming stores (see _elementwise.pyx.tp),
+#: as do all the backward-from-output loops (a polynomial in y). Timed at 10^7 elements,
+#: streaming made these 10-48% faster and the transcendental loops 5-25% slower.
+MEMORY_BOUND = {"identity", "binary_step", "hard_sigmoid", "hard_tanh", "softsign", "relu",
+                "leaky_relu"}
+
+
+def streams(name: str, op: str) -> bool:
+    """Whether the loop `NAME_OP` writes outputs of STREAM_MIN_BYTES or more by streaming."""
+    return name in MEMORY_BOUND or op == "backward_from_output"
+
+
 #: loops written as one call instead of a loop over the scalar function (same values)
 ARRAY_FORMS: dict[str, str] = {
     "tanh_forward": "act.tanh_f_array(x, y, n)",
@@ -60,11 +73,15 @@ def kernels():
             yield SimpleNamespace(
                 name=f"{name}_{op}",
                 output=output,
+                streams=streams(name, op),
                 body=body,
                 array_form=ARRAY_FORMS.get(f"{name}_{op}"),
                 views=", ".join([f"const floating[::1] {v}" for v in inputs] + [f"floating[::1] {output}"]),
                 pointers=", ".join([f"const floating* {v}" for v in inputs] + [f"floating* {output}"]),
                 offsets=", ".join(f"{v} + lo" for v in arrays),
+                pointers_only=", ".join(arrays),
+                tile_offsets=", ".join([*inputs, "buf"]),
+                tile_offsets_carried=", ".join([f"{v} + lo" for v in inputs] + ["buf + c"]),
                 firsts=", ".join(f"&{v}[0]" for v in arrays),
                 args="".join(f", {q}" for q in p),
                 scalar_params="".join(f", floating {q}" for q in p),
@@ -106,6 +123,8 @@ def render_pyi() -> str:
         "",
         "CHUNK: int",
         "MIN_PARALLEL_CHUNKS: int",
+        "STREAM_MIN_BYTES: int",
+        "TILE_BYTES: int",
         "KINDS: dict[str, int]",
         "",
     ]
