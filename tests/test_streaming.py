@@ -1,13 +1,12 @@
 """Large outputs are written with streaming stores, and that changes no value.
 
-From ``STREAM_MIN_BYTES`` of output on, the compiled loops compute each chunk a tile at a
-time into a buffer and stream the buffer out (``nl_stream.h``), after writing the elements
-before the output's first 64-byte boundary normally. The same scalar function computes
-every element either way, so a large array must give, bit for bit, what the same kernel
-gives on pieces too small to stream. The output is placed at every offset that matters:
-on a 64-byte boundary, at NumPy's usual 16 bytes past one, one element past one, and at
-an address that is not a multiple of the element size (nothing can be aligned: no
-streaming at all).
+From ``STREAM_MIN_BYTES`` of output on, the memory-bound loops compute each chunk a tile at
+a time into a buffer and stream the buffer out (``nl_stream.h``). The tiles start where the
+plain loop's vectors start, so every element goes through the same vector or scalar code,
+and a large array must give, bit for bit, what the same loop gives on pieces too small to
+stream. The output is placed at every offset that matters: on a 64-byte boundary, at
+NumPy's usual 16 bytes past one, one element past one, and at an address that is not a
+multiple of the element size (nothing can be aligned: no streaming at all).
 """
 from __future__ import annotations
 
@@ -15,22 +14,16 @@ import numpy as np
 import pytest
 
 from neuronlab._kernels import _elementwise as E
-from neuronlab._kernels._generate import ACTIVATIONS, streams
+from neuronlab._kernels import _generate
 
 PARAMS = {"slope": 0.2, "alpha": 0.3, "beta": 1.5}
 
 
 def kernels():
     """(loop name, number of input arrays, parameters) of every loop that streams."""
-    for name, params, out_params in ACTIVATIONS:
-        args = tuple(PARAMS[p] for p in params)
-        ops = [("forward", 1, args), ("derivative", 1, args), ("second_derivative", 1, args),
-               ("backward", 2, args)]
-        if out_params is not None:
-            ops.append(("backward_from_output", 2, tuple(PARAMS[p] for p in out_params)))
-        for op, n_inputs, a in ops:
-            if streams(name, op):
-                yield f"{name}_{op}", n_inputs, a
+    for k in _generate.kernels():
+        if k.streams:
+            yield k.name, len(k.arrays) - 1, tuple(PARAMS[q] for q in k.params)
 
 
 def at_offset(n: int, dtype: np.dtype, offset: int) -> np.ndarray:

@@ -36,7 +36,7 @@ ACTIVATIONS: list[tuple[str, tuple[str, ...], tuple[str, ...] | None]] = [
 #: activations with no exponential, tanh or erf in f, f' or f'': their loops wait for memory,
 #: not arithmetic, and write large outputs with streaming stores (see _elementwise.pyx.tp),
 #: as do all the backward-from-output loops (a polynomial in y). Timed at 10^7 elements,
-#: streaming made these 10-48% faster and the transcendental loops 5-25% slower.
+#: streaming made these 8-48% faster and the transcendental loops 5-25% slower.
 MEMORY_BOUND = {"identity", "binary_step", "hard_sigmoid", "hard_tanh", "softsign", "relu",
                 "leaky_relu"}
 
@@ -72,6 +72,8 @@ def kernels():
             *inputs, output = arrays
             yield SimpleNamespace(
                 name=f"{name}_{op}",
+                arrays=arrays,
+                params=p,
                 output=output,
                 streams=streams(name, op),
                 body=body,
