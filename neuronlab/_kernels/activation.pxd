@@ -22,8 +22,8 @@ from cython cimport floating
 from libc.math cimport INFINITY
 from neuronlab._kernels._math cimport (
     GELU_K, INV_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA, SQRT_2_OVER_PI,
-    _copysign, _exp_neg, _exp_neg_abs, _expm1, _fabs, _fma, _isinf, _isnan, _log1p_small,
-    _normal_cdf, _tanh, _tanh_array,
+    _copysign, _exp_neg, _exp_neg_abs, _expm1, _fabs, _fma, _gelu, _isinf, _isnan,
+    _log1p_small, _normal_cdf, _tanh, _tanh_array,
 )
 
 
@@ -254,9 +254,7 @@ cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
 # Phi and the Gaussian g = e^(-x^2/2) come from one routine (nl_fastmath.h), which keeps
 # Phi's relative precision in the left tail, where 1 + erf(x / sqrt 2) cancels to 0.
 cdef inline floating gelu_f(floating x) noexcept nogil:
-    # x Phi(x); (-inf) * 0 at x = -inf is 0 (see swish).
-    cdef floating g
-    return (0 if x == -INFINITY else x) * _normal_cdf(x, &g)
+    return _gelu(x)
 
 cdef inline floating gelu_df(floating x) noexcept nogil:
     # f' = Phi(x) + x phi(x), with phi = g / sqrt(2 pi) the standard normal density; at

@@ -20,12 +20,15 @@ The approximations (see nl_fastmath.h for how each is used):
 
 ``expm1``
     expm1(r) = r + r^2/2 + r^3 P(r) for |r| <= ln(2)/2, the reduced argument of expm1.
+``exp``
+    e^r = 1 + r P(r) for |r| <= ln(2)/2 (float only; double takes e^r = 1 + expm1(r)).
 ``log1p``
     log1p(u) = 2 atanh(s) = 2s + s z P(z) with s = u / (2 + u), z = s^2 <= 1/9 (-1/2 <= u <= 1).
 ``normal``
     The normal distribution function: Phi(-a) = e^(-a^2/2) Q(u) / (a + K) with
-    u = (a - K)/(a + K), K = 5, for 0 <= a <= 39 (double) or 15 (float), where Phi(-a)
-    underflows; Phi(a) = 1 - Phi(-a).
+    u = (a - K)/(a + K), for 0 <= a <= 39 (double, K = 5) or 15 (float, K = 3), where
+    Phi(-a) underflows; Phi(a) = 1 - Phi(-a). (For float, K = 3 needs a degree lower
+    than K = 5 for the same error.)
 ``tanhf_table``
     The float tanh of nl_tanhf.c: 30 polynomials of degree 5, one per interval of
     :func:`tanhf_intervals`, printed as the C table (``python fit_polynomials.py tanhf_table``).
@@ -62,6 +65,12 @@ def _expm1_fit() -> Fit:
                {"double": 9, "float": 4}, "expm1(r) = r + r^2/2 + r^3 P(r), |r| <= ln(2)/2")
 
 
+def _exp_fit() -> Fit:
+    h = mp.log(2) / 2 * mp.mpf("1.0001")
+    return Fit("exp", mp.exp, lambda r: 1, lambda r: r, -h, h,
+               {"float": 5}, "e^r = 1 + r P(r), |r| <= ln(2)/2")
+
+
 def _log1p_fit() -> Fit:
     def target(z):
         s = mp.sqrt(z)
@@ -77,23 +86,19 @@ def _log1p_fit() -> Fit:
                {"double": 9, "float": 3}, "log1p(u) = 2s + s z P(z), s = u/(2+u), z = s^2 <= 1/9")
 
 
-PHI_K = 5  # NL_PHI_K
-
-
-def _normal_fit(ctype: str, a_max: int, degree: int) -> Fit:
-    k = mp.mpf(PHI_K)
-
+def _normal_fit(ctype: str, a_max: int, degree: int, k: int) -> Fit:
     def target(u):  # a = K (1 + u) / (1 - u) inverts u = (a - K) / (a + K)
         a = k * (1 + u) / (1 - u)
         return (a + k) * mp.ncdf(-a) * mp.exp(a * a / 2)
 
     return Fit(f"normal ({ctype})", target, lambda u: 0, lambda u: 1,
                -1, (a_max - k) / (a_max + k), {ctype: degree},
-               f"Phi(-a) = e^(-a^2/2) Q(u) / (a + {PHI_K}), u = (a - {PHI_K})/(a + {PHI_K}), 0 <= a <= {a_max}")
+               f"Phi(-a) = e^(-a^2/2) Q(u) / (a + {k}), u = (a - {k})/(a + {k}), 0 <= a <= {a_max}")
 
 
 def fits() -> list[Fit]:
-    return [_expm1_fit(), _log1p_fit(), _normal_fit("double", 39, 21), _normal_fit("float", 15, 9)]
+    return [_expm1_fit(), _exp_fit(), _log1p_fit(),
+            _normal_fit("double", 39, 21, k=5), _normal_fit("float", 15, 8, k=3)]
 
 
 # ----------------------------------------------------------------------------------------
@@ -279,11 +284,11 @@ def tanhf_table() -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", help="expm1, log1p, normal, tanhf_table")
+    parser.add_argument("names", nargs="*", help="expm1, exp, log1p, normal, tanhf_table")
     args = parser.parse_args(argv)
     with mp.workdps(DPS):
         for fit in fits():
-            if not args.names or any(fit.name.startswith(n) for n in args.names):
+            if not args.names or fit.name.split()[0] in args.names:
                 report(fit)
         if not args.names or "tanhf_table" in args.names:
             tanhf_table()
