@@ -140,6 +140,14 @@ cdef inline floating _gelu(floating x) noexcept nogil:
         return nl_gelu(x)
 
 
+cdef inline floating _clamp(floating x, floating m) noexcept nogil:
+    # x limited to [-m, m]; a NaN fails both tests and stays NaN. A kernel that must not
+    # evaluate a formula at infinity clamps its argument rather than branching around the
+    # formula: with float tanh in the formula (a call, see nl_math.h), a branch keeps gcc
+    # from vectorizing the loop, which then runs some fifteen times slower.
+    return m if x > m else (-m if x < -m else x)
+
+
 cdef inline floating _fabs(floating x) noexcept nogil:
     if floating is float:
         return fabsf(x)

@@ -22,7 +22,7 @@ from cython cimport floating
 from libc.math cimport INFINITY
 from neuronlab._kernels._math cimport (
     GELU_K, INV_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA, SQRT_2_OVER_PI,
-    _copysign, _exp_neg, _exp_neg_abs, _expm1, _fabs, _fma, _gelu, _isinf, _isnan,
+    _clamp, _copysign, _exp_neg, _exp_neg_abs, _expm1, _fabs, _fma, _gelu, _isinf, _isnan,
     _log1p_small, _normal_cdf, _tanh, _tanh_array,
 )
 
@@ -245,8 +245,10 @@ cdef inline floating swish_df(floating x, floating beta) noexcept nogil:
 
 cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
     # f'' = beta sigma'(u) (2 + u sigma''(u) / sigma'(u)) = beta sigma'(u) (2 - u tanh(u / 2)).
-    cdef floating u = beta * x
-    return 0 if _isinf(u) else beta * sigmoid_df(u) * (<floating>2 - u * _tanh(u * <floating>0.5))
+    # At u = +-inf that is 0 * inf; from |u| = 1e30 on (1e3 would do) sigma'(u) is 0 and the
+    # formula gives the limit, -0, so u is clamped there (see _clamp for why not a branch).
+    cdef floating u = _clamp(beta * x, <floating>1e30)
+    return beta * sigmoid_df(u) * (<floating>2 - u * _tanh(u * <floating>0.5))
 # </swish>
 
 
@@ -293,12 +295,13 @@ cdef inline floating gelu_tanh_df(floating x) noexcept nogil:
 
 cdef inline floating gelu_tanh_d2f(floating x) noexcept nogil:
     # f'' = sigma'(v) (2 v' - x tanh(v / 2) v'^2 + x v''), using sigma'' = -sigma' tanh(v / 2).
+    # From |x| = 1e4 on (23 would do), sigma'(v) is 0 in both types, and x is clamped there
+    # so that v'^2 x cannot overflow to make 0 * inf (see _clamp for why not a branch).
     cdef floating c = <floating>(2 * SQRT_2_OVER_PI)
+    x = _clamp(x, <floating>1e4)
     cdef floating v = c * (x + <floating>GELU_K * x * x * x)
     cdef floating dv = c * (<floating>1 + <floating>(3 * GELU_K) * x * x)
     cdef floating d2v = c * <floating>(6 * GELU_K) * x
-    if _fabs(x) > <floating>1e10:
-        return 0
     return sigmoid_df(v) * (<floating>2 * dv - x * _tanh(v * <floating>0.5) * dv * dv + x * d2v)
 # </gelu_tanh>
 
