@@ -22,6 +22,9 @@ The approximations (see nl_fastmath.h for how each is used):
     expm1(r) = r + r^2/2 + r^3 P(r) for |r| <= ln(2)/2, the reduced argument of expm1.
 ``exp``
     e^r = 1 + r P(r) for |r| <= ln(2)/2 (float only; double takes e^r = 1 + expm1(r)).
+``tanh``
+    tanh(r) = r + r^3 P(r^2) for |r| <= 3/4 ln(2)/2 (double only), the reduced argument of
+    the addition-theorem tanh.
 ``log1p``
     log1p(u) = 2 atanh(s) = 2s + s z P(z) with s = u / (2 + u), z = s^2 <= 1/9 (-1/2 <= u <= 1).
 ``normal``
@@ -71,6 +74,16 @@ def _exp_fit() -> Fit:
                {"float": 5}, "e^r = 1 + r P(r), |r| <= ln(2)/2")
 
 
+def _tanh_fit() -> Fit:
+    c = mp.mpf(3) / 4 * mp.log(2) / 2 * mp.mpf("1.001")  # k is rounded from a / L - 1/4 in floating point
+
+    def target(z):  # in z = r^2: tanh is odd
+        return mp.tanh(mp.sqrt(z))
+
+    return Fit("tanh", target, lambda z: mp.sqrt(z), lambda z: z * mp.sqrt(z), 0, c * c,
+               {"double": 6}, "tanh(r) = r + r^3 P(r^2), |r| <= 3/4 ln(2)/2")
+
+
 def _log1p_fit() -> Fit:
     def target(z):
         s = mp.sqrt(z)
@@ -97,7 +110,7 @@ def _normal_fit(ctype: str, a_max: int, degree: int, k: int) -> Fit:
 
 
 def fits() -> list[Fit]:
-    return [_expm1_fit(), _exp_fit(), _log1p_fit(),
+    return [_expm1_fit(), _exp_fit(), _tanh_fit(), _log1p_fit(),
             _normal_fit("double", 39, 21, k=5), _normal_fit("float", 15, 8, k=3)]
 
 
@@ -284,7 +297,7 @@ def tanhf_table() -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", help="expm1, exp, log1p, normal, tanhf_table")
+    parser.add_argument("names", nargs="*", help="expm1, exp, tanh, log1p, normal, tanhf_table")
     args = parser.parse_args(argv)
     with mp.workdps(DPS):
         for fit in fits():
