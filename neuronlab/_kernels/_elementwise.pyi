@@ -8,6 +8,9 @@ CHUNK: int
 MIN_PARALLEL_CHUNKS: int
 STREAM_MIN_BYTES: int
 TILE_BYTES: int
+PREFETCH_MIN_BYTES: int
+PREFETCH_BLOCK: int
+PREFETCH_AHEAD: int
 KINDS: dict[str, int]
 
 def identity_forward(x: Float, y: Float, n_threads: int = 1) -> None: ...

@@ -12,12 +12,14 @@ a vectorized loop and over a whole array. It is not part of the public API.
 from cython cimport floating
 
 from neuronlab._kernels._math cimport (
-    TANHF_TABLE, _exp_neg, _exp_neg_abs, _normal_cdf, _tanh_array, nl_expm1, nl_expm1f,
+    HAVE_FMA, TANHF_TABLE, _exp_neg, _exp_neg_abs, _normal_cdf, _tanh_array, nl_expm1, nl_expm1f,
     nl_log1p_small, nl_log1p_smallf, nl_tanh, nl_tanhf, nl_tanhf_kernel,
 )
 
 #: True when float tanh is nl_tanhf.c's table code (an AVX-512 build), else nl_tanhf
 TANHF_IS_TABLE = bool(TANHF_TABLE)
+#: True when the build fuses multiply-adds (-march=native on a CPU with FMA)
+FMA = bool(HAVE_FMA)
 
 
 cdef inline floating _expm1(floating x) noexcept nogil:

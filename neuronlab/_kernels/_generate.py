@@ -46,6 +46,13 @@ def streams(name: str, op: str) -> bool:
     return name in MEMORY_BOUND or op == "backward_from_output"
 
 
+def prefetches(name: str, op: str) -> bool:
+    """Whether the loop `NAME_OP` prefetches its arrays from PREFETCH_MIN_BYTES of output on:
+    the loops that compute for long per element (those that do not stream), unless an
+    array form of their own does the work."""
+    return not streams(name, op) and f"{name}_{op}" not in ARRAY_FORMS
+
+
 #: loops written as one call instead of a loop over the scalar function (same values)
 ARRAY_FORMS: dict[str, str] = {
     "tanh_forward": "act.tanh_f_array(x, y, n)",
@@ -76,6 +83,9 @@ def kernels():
                 params=p,
                 output=output,
                 streams=streams(name, op),
+                prefetches=prefetches(name, op),
+                prefetch="; ".join([f"nl_prefetch({v} + j)" for v in inputs]
+                                   + [f"nl_prefetch_write({output} + j)"]),
                 body=body,
                 array_form=ARRAY_FORMS.get(f"{name}_{op}"),
                 views=", ".join([f"const floating[::1] {v}" for v in inputs] + [f"floating[::1] {output}"]),
@@ -127,6 +137,9 @@ def render_pyi() -> str:
         "MIN_PARALLEL_CHUNKS: int",
         "STREAM_MIN_BYTES: int",
         "TILE_BYTES: int",
+        "PREFETCH_MIN_BYTES: int",
+        "PREFETCH_BLOCK: int",
+        "PREFETCH_AHEAD: int",
         "KINDS: dict[str, int]",
         "",
     ]

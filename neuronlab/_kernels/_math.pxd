@@ -31,6 +31,7 @@ cdef extern from "nl_math.h" nogil:
     float nl_tanhf_kernel "NL_TANHF"(float x)
     void nl_tanhf_array(const float* x, float* y, Py_ssize_t n)
     const bint TANHF_TABLE "NL_HAVE_TANHF_TABLE"
+    const bint HAVE_FMA "NL_HAVE_FMA"
     const double INV_SQRT_2PI "NL_INV_SQRT_2PI"
     const double SQRT_2_OVER_PI "NL_SQRT_2_OVER_PI"
     const double GELU_K "NL_GELU_K"

@@ -69,4 +69,18 @@ static inline void nl_stream_fence(void) {
 #endif
 }
 
+/* Ask for the cache line at p some time before it is used: for reading, or for writing
+ * (fetched already owned, so that the store to it does not wait). A hint: it never
+ * faults, whatever the address. The kernels that compute for long per element prefetch
+ * (_elementwise.pyx.tp): with some 40 instructions between one cache line and the next,
+ * the hardware prefetcher alone left a float32 GELU over 10^6 elements waiting for
+ * memory one time in five. */
+#if defined(__GNUC__)
+#define nl_prefetch(p) __builtin_prefetch((p), 0, 3)
+#define nl_prefetch_write(p) __builtin_prefetch((p), 1, 3)
+#else
+#define nl_prefetch(p) ((void)(p))
+#define nl_prefetch_write(p) ((void)(p))
+#endif
+
 #endif
