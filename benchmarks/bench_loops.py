@@ -33,15 +33,7 @@ SLOW = 4.0
 def loops():
     """(activation, op, compiled function, number of input arrays, parameters)."""
     for k in _generate.kernels():
-        activation, op = _split(k.name)
-        yield activation, op, getattr(_elementwise, k.name), len(k.arrays) - 1, [PARAMS[q] for q in k.params]
-
-
-def _split(name: str) -> tuple[str, str]:
-    for op in ("backward_from_output", "second_derivative", "derivative", "backward", "forward"):
-        if name.endswith("_" + op):
-            return name[: -len(op) - 1], op
-    raise ValueError(f"no op in {name!r}")
+        yield k.activation, k.op, getattr(_elementwise, k.name), len(k.arrays) - 1, [PARAMS[q] for q in k.params]
 
 
 def main(quick: bool = False) -> dict:

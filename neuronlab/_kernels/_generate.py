@@ -79,6 +79,8 @@ def kernels():
             *inputs, output = arrays
             yield SimpleNamespace(
                 name=f"{name}_{op}",
+                activation=name,
+                op=op,
                 arrays=arrays,
                 params=p,
                 output=output,
