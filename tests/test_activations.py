@@ -437,3 +437,16 @@ def test_result_does_not_depend_on_where_the_array_sits(name, dtype):
         for f in (act.forward, act.derivative):
             np.testing.assert_array_equal(f(shifted), f(x), err_msg=f"{f.__name__} at offset {offset}")
         np.testing.assert_array_equal(act.backward(shifted, shifted), act.backward(x, x))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_zeros_keep_the_sign_of_x(dtype):
+    """x Phi(x) has the sign of x, so where it rounds to zero for x < 0 it is -0: past the
+    cut-off, in the underflow before it, and at the smallest subnormal (just under half of
+    it); +-0 gives +-0."""
+    tiny = np.finfo(dtype).smallest_subnormal
+    x = np.array([-np.inf, -1e30, -45.0, -14.5 if dtype == np.float32 else -38.7, -tiny, -0.0, 0.0],
+                 dtype)
+    y = nl.activations.get("gelu")(x)
+    assert (y == 0).all()
+    np.testing.assert_array_equal(np.signbit(y), [True] * 6 + [False])

@@ -256,7 +256,7 @@ cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
 # Phi and the Gaussian g = e^(-x^2/2) come from one routine (nl_fastmath.h), which keeps
 # Phi's relative precision in the left tail, where 1 + erf(x / sqrt 2) cancels to 0.
 cdef inline floating gelu_f(floating x) noexcept nogil:
-    # x Phi(x), as x Phi(-|x|) for x <= 0 and x - x Phi(-|x|) for x > 0 (nl_gelu).
+    # x Phi(x), as max(x, -0) - |x| Phi(-|x|) on both sides of 0 (nl_gelu).
     return _gelu(x)
 
 cdef inline floating gelu_df(floating x) noexcept nogil:

@@ -95,6 +95,17 @@ static inline float nl__pow2f(float s, int m) {
     return s;
 }
 
+/* e 2^k, for s = NL_SHIFTF + k, by adding k to the exponent field of e (the shift drops
+ * the bits of NL_SHIFTF). Only for e and e 2^k normal numbers. */
+static inline float nl__scale_by_2kf(float e, float s) {
+    uint32_t bits, k;
+    memcpy(&bits, &e, sizeof bits);
+    memcpy(&k, &s, sizeof k);
+    bits += k << 23;
+    memcpy(&e, &bits, sizeof e);
+    return e;
+}
+
 /* ---------------------------------------------------------------------------------------
  * expm1: x = k ln2 + r with |r| <= ln2 / 2, then e^x = 2^k e^r.
  *
@@ -230,15 +241,19 @@ static inline double nl__exp_reduced_2p128(double r, double s) {
  * six multiply-adds where expm1's form r + r^2/2 + r^3 P(r) takes nine instructions, and
  * more accurate with FMA (worst measured over every float in [-104, 0]: 0.89 ulp, against
  * 0.98; without FMA, where r p and 1 + r p round apart, 1.17).
+ * P is stored times 2^64 (an exact scaling), so the polynomial yields E = 2^64 e^r, and
+ * 2^64 e^t = 2^k E is a normal number: nl__scale_by_2kf multiplies by 2^k in one integer
+ * addition, where nl__pow2f and a multiplication take three instructions.
  * Valid for -130 <= t <= 0 (2^64 e^t). */
 static const float NL_EXP_PF[6] = {
-    0x1p+0f, 0x1.fffffcp-2f, 0x1.555494p-3f, 0x1.555892p-5f, 0x1.123918p-7f, 0x1.6a808p-10f,
+    0x1p+64f, 0x1.fffffcp+62f, 0x1.555494p+61f, 0x1.555892p+59f, 0x1.123918p+57f,
+    0x1.6a808p+54f,
 };
 
 static inline float nl__exp_reduced_2p64f(float r, float s) {
     const float *P = NL_EXP_PF;
     float p = P[0] + r * (P[1] + r * (P[2] + r * (P[3] + r * (P[4] + r * P[5]))));
-    return (1.0f + r * p) * nl__pow2f(s, 64);
+    return nl__scale_by_2kf(0x1p64f + r * p, s);
 }
 
 static inline double nl__exp_neg_2p128(double t) {
@@ -258,21 +273,24 @@ static inline float nl__exp_neg_2p64f(float t) {
  * by half an ulp would move e^(-a^2/2) by a relative a^2/2 ulp, 760 ulp at a = 39. So the
  * reduction subtracts k ln2_hi from the exact product h a (h = a/2, exact) inside one fused
  * multiply-subtract, and r, which is small, is the only thing rounded; the rounded a^2/2
- * only picks k. */
+ * only picks k. k ln2_hi comes from s = NL_SHIFT + k in one more: s ln2_hi - NL_SHIFT ln2_hi
+ * is exact (both products fit in the fused operation, and the difference is representable),
+ * and saves forming k; k ln2_lo is then k ln2_hi (ln2_lo / ln2_hi), off by a relative 2^-53
+ * (float: 2^-24) of a term below 2^-22 (float: 2^-10). */
 static inline double nl__gauss_2p128(double a) {
     double h = 0.5 * a;
     double s = (h * a) * -NL_INV_LN2 + NL_SHIFT;
-    double k = s - NL_SHIFT;
-    double z = -nl__fms(h, a, -k * NL_LN2_HI);    /* -a^2/2 - k ln2_hi, one rounding */
-    return nl__exp_reduced_2p128(z - k * NL_LN2_LO, s);
+    double kl = nl__fms(s, NL_LN2_HI, NL_SHIFT * NL_LN2_HI);  /* k ln2_hi, exact */
+    double z = -nl__fms(h, a, -kl);               /* -a^2/2 - k ln2_hi, one rounding */
+    return nl__exp_reduced_2p128(z - kl * (NL_LN2_LO / NL_LN2_HI), s);
 }
 
 static inline float nl__gauss_2p64f(float a) {
     float h = 0.5f * a;
     float s = (h * a) * -NL_INV_LN2F + NL_SHIFTF;
-    float k = s - NL_SHIFTF;
-    float z = -nl__fmsf(h, a, -k * NL_LN2_HIF);
-    return nl__exp_reduced_2p64f(z - k * NL_LN2_LOF, s);
+    float kl = nl__fmsf(s, NL_LN2_HIF, NL_SHIFTF * NL_LN2_HIF);
+    float z = -nl__fmsf(h, a, -kl);
+    return nl__exp_reduced_2p64f(z - kl * (NL_LN2_LOF / NL_LN2_HIF), s);
 }
 
 /* e^-|v|, the exponential of sigmoid, softplus, swish, GELU-tanh, mish and tanh'. Its
@@ -475,19 +493,18 @@ static inline float nl_tanhf(float x) {
  *
  * g(a) comes from nl__gauss_2p128, which takes a^2/2 exactly.
  * Phi(-a) and g reach down into the subnormal numbers, where nl__pow2 cannot go: g is
- * computed times 2^128 (2^64 for float), where it is a normal number, and 1/(a + K) times
- * 2^-128 (2^-64), so that their product Phi(-a) rounds once, at the end (the factor of
- * 1/(a + K) is a power of 2: u comes out of (2^129 a) (2^-128 / (a + K)) as exactly as
- * out of 2a / (a + K)).
+ * computed times 2^128 (2^64 for float), where it is a normal number, and Q is stored
+ * times 2^-129 (2^-65), so that with d = 2/(a + K) the product 2^128 g (d Q(u)) is
+ * Phi(-a), rounded once, at the end; and u = a d - 1 is one multiply-add.
  * Beyond a = 39 (float: 15), Phi(-a) and g round to 0, and they are set to 0 there at the
  * end: a is not clamped first, because gcc then specializes the code that follows for the
  * clamped value, at the cost of blends and masked instructions in every path (measured:
  * 12% of the float GELU's time).
  *
- * GELU itself, x Phi(x), is x Phi(-a) for x <= 0 and x - x Phi(-a) for x > 0, with the
- * product t = x Phi(-a) set to 0 past the cut-off rather than Phi(-a): at x = -inf,
- * x times a zeroed Phi(-a) would be inf * 0. One product, one select of it and one of the
- * sign, where x Phi(x) from nl_normal_cdf takes seven instructions (measured: 7% faster).
+ * GELU itself, x Phi(x), is m - a Phi(-a) on both sides of 0, with m = max(x, -0): x for
+ * x > 0 (x - x Phi(-a) = x Phi(x)) and -0 for x < 0 (-a Phi(-a) = x Phi(x)); at x = +-0,
+ * m = x keeps the sign. One fused multiply-add, rounded once. Past the cut-off the result
+ * is m itself, never m - a 0, which at x = -inf would be inf * 0.
  * ------------------------------------------------------------------------------------- */
 #define NL_PHI_CUT  39.0   /* Phi(-a) and e^(-a^2/2) round to 0 from here on */
 #define NL_PHI_CUTF 15.0f
@@ -495,18 +512,21 @@ static inline float nl_tanhf(float x) {
 #define NL_PHI_KF   3.0f
 
 /* Q of Phi(-a) = g(a) Q(u) / (a + K) for 0 <= a <= 39 (float: 15) (minimax; relative
- * error 2^-53.9 for double, degree 21, and 2^-23.7 for float, degree 8). */
+ * error 2^-53.9 for double, degree 21, and 2^-23.7 for float, degree 8), stored times
+ * 2^-129 (float: 2^-65) as explained above. */
 static const double NL_PHI_Q[22] = {
-    0x1.89d3abe1f95aep-1, -0x1.54ad03f27ca16p-1, 0x1.fb31653876f9ap-2, -0x1.410ed5f875b43p-2,
-    0x1.51f6329f01539p-3, -0x1.1b1c254c93e15p-4, 0x1.54b4d4f4cfad6p-6, -0x1.88590eb662768p-9,
-    -0x1.a25037e2fc22p-11, 0x1.1daf1eb6f0136p-11, -0x1.f2145e7b38cdcp-15, -0x1.a1714031e5a3fp-15,
-    0x1.17dcf8b4558a4p-16, 0x1.0b317fa276bb7p-18, -0x1.73a802eef7e0cp-19, -0x1.6aa61f16fbf7p-22,
-    0x1.d097ecf6eae2dp-22, 0x1.76a081ba96a4p-25, -0x1.188bdb8479245p-24, -0x1.5ed7c949c9b5dp-27,
-    0x1.ed8a36e1e9c03p-28, 0x1.14ca04063eebbp-29,
+    0x1.89d3abe1f95aep-130, -0x1.54ad03f27ca16p-130, 0x1.fb31653876f9ap-131,
+    -0x1.410ed5f875b43p-131, 0x1.51f6329f01539p-132, -0x1.1b1c254c93e15p-133,
+    0x1.54b4d4f4cfad6p-135, -0x1.88590eb662768p-138, -0x1.a25037e2fc22p-140,
+    0x1.1daf1eb6f0136p-140, -0x1.f2145e7b38cdcp-144, -0x1.a1714031e5a3fp-144,
+    0x1.17dcf8b4558a4p-145, 0x1.0b317fa276bb7p-147, -0x1.73a802eef7e0cp-148,
+    -0x1.6aa61f16fbf7p-151, 0x1.d097ecf6eae2dp-151, 0x1.76a081ba96a4p-154,
+    -0x1.188bdb8479245p-153, -0x1.5ed7c949c9b5dp-156, 0x1.ed8a36e1e9c03p-157,
+    0x1.14ca04063eebbp-158,
 };
 static const float NL_PHI_QF[9] = {
-    0x1.754a74p-1f, -0x1.04c736p-1f, 0x1.d7146ep-3f, -0x1.831bcap-5f, -0x1.5769d2p-7f,
-    0x1.c54208p-8f, 0x1.1957a8p-10f, -0x1.d3f11ap-11f, -0x1.0fe728p-12f,
+    0x1.754a74p-66f, -0x1.04c736p-66f, 0x1.d7146ep-68f, -0x1.831bcap-70f, -0x1.5769d2p-72f,
+    0x1.c54208p-73f, 0x1.1957a8p-75f, -0x1.d3f11ap-76f, -0x1.0fe728p-77f,
 };
 
 /* <normal_cdf> (the double version, shown in docs/activations/gelu.rst) */
@@ -516,9 +536,9 @@ static const float NL_PHI_QF[9] = {
  * is long enough that the shorter dependency chain beats Horner's fewer multiplications
  * (measured: 7%). */
 static inline double nl__normal_tail(double a, double g128) {
-    const double *Q = NL_PHI_Q;
-    double d = 0x1p-128 / (a + NL_PHI_K);         /* 2^-128 / (a + K), scaled as above */
-    double u = (0x1p129 * a) * d - 1.0;           /* (a - K) / (a + K) */
+    const double *Q = NL_PHI_Q;                   /* times 2^-129 */
+    double d = 2.0 / (a + NL_PHI_K);
+    double u = a * d - 1.0;                       /* (a - K) / (a + K) */
     double u2 = u * u, u4 = u2 * u2, u8 = u4 * u4, u16 = u8 * u8;
     double q = (((Q[0] + Q[1] * u) + u2 * (Q[2] + Q[3] * u))
                 + u4 * ((Q[4] + Q[5] * u) + u2 * (Q[6] + Q[7] * u)))
@@ -539,19 +559,19 @@ static inline double nl_normal_cdf(double x, double *g) {
     return x < 0 ? left : 1.0 - left;
 }
 
-/* x Phi(x), the GELU. At x = +-0, t keeps the sign of x. */
+/* x Phi(x), the GELU. */
 static inline double nl_gelu(double x) {
     double a = fabs(x);
-    double t = x * nl__normal_tail(a, nl__gauss_2p128(a));
-    t = a > NL_PHI_CUT ? -0.0 : t;               /* x Phi(x) rounds to -0 (x < 0) */
-    return x <= 0 ? t : x - t;
+    double m = -0.0 > x ? -0.0 : x;
+    double left = nl__normal_tail(a, nl__gauss_2p128(a));   /* Phi(-a) */
+    return a > NL_PHI_CUT ? m : m - a * left;
 }
 /* </normal_cdf> */
 
 static inline float nl__normal_tailf(float a, float g64) {
-    const float *Q = NL_PHI_QF;
-    float d = 0x1p-64f / (a + NL_PHI_KF);
-    float u = (0x1p65f * a) * d - 1.0f;
+    const float *Q = NL_PHI_QF;                   /* times 2^-65 */
+    float d = 2.0f / (a + NL_PHI_KF);
+    float u = a * d - 1.0f;
     float q = Q[0] + u * (Q[1] + u * (Q[2] + u * (Q[3] + u * (Q[4] + u * (Q[5] + u * (Q[6]
             + u * (Q[7] + u * Q[8])))))));
     return g64 * (d * q);
@@ -568,9 +588,9 @@ static inline float nl_normal_cdff(float x, float *g) {
 
 static inline float nl_geluf(float x) {
     float a = fabsf(x);
-    float t = x * nl__normal_tailf(a, nl__gauss_2p64f(a));
-    t = a > NL_PHI_CUTF ? -0.0f : t;
-    return x <= 0 ? t : x - t;
+    float m = -0.0f > x ? -0.0f : x;
+    float left = nl__normal_tailf(a, nl__gauss_2p64f(a));
+    return a > NL_PHI_CUTF ? m : m - a * left;
 }
 
 #endif

@@ -22,6 +22,7 @@ The approximations (see nl_fastmath.h for how each is used):
     expm1(r) = r + r^2/2 + r^3 P(r) for |r| <= ln(2)/2, the reduced argument of expm1.
 ``exp``
     e^r = 1 + r P(r) for |r| <= ln(2)/2 (float only; double takes e^r = 1 + expm1(r)).
+    Printed times 2^64, as nl_fastmath.h stores P: the kernel forms 2^64 e^r.
 ``tanh``
     tanh(r) = r + r^3 P(r^2) for |r| <= 3/4 ln(2)/2 (double only), the reduced argument of
     the addition-theorem tanh.
@@ -31,7 +32,8 @@ The approximations (see nl_fastmath.h for how each is used):
     The normal distribution function: Phi(-a) = e^(-a^2/2) Q(u) / (a + K) with
     u = (a - K)/(a + K), for 0 <= a <= 39 (double, K = 5) or 15 (float, K = 3), where
     Phi(-a) underflows; Phi(a) = 1 - Phi(-a). (For float, K = 3 needs a degree lower
-    than K = 5 for the same error.)
+    than K = 5 for the same error.) Printed times 2^-129 (float: 2^-65), as nl_fastmath.h
+    stores Q: with d = 2/(a + K), Phi(-a) is then 2^128 e^(-a^2/2) times d Q(u).
 ``tanhf_table``
     The float tanh of nl_tanhf.c: 30 polynomials of degree 5, one per interval of
     :func:`tanhf_intervals`, printed as the C table (``python fit_polynomials.py tanhf_table``).
@@ -39,9 +41,10 @@ The approximations (see nl_fastmath.h for how each is used):
 from __future__ import annotations
 
 import argparse
+import math
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mpmath as mp
 
@@ -60,6 +63,8 @@ class Fit:
     hi: float | str
     degree: dict[str, int]
     note: str
+    # nl_fastmath.h stores some polynomials times 2^e (exactly), to save a multiplication
+    stored_scale: dict[str, int] = field(default_factory=dict)
 
 
 def _expm1_fit() -> Fit:
@@ -71,7 +76,7 @@ def _expm1_fit() -> Fit:
 def _exp_fit() -> Fit:
     h = mp.log(2) / 2 * mp.mpf("1.0001")
     return Fit("exp", mp.exp, lambda r: 1, lambda r: r, -h, h,
-               {"float": 5}, "e^r = 1 + r P(r), |r| <= ln(2)/2")
+               {"float": 5}, "e^r = 1 + r P(r), |r| <= ln(2)/2", {"float": 64})
 
 
 def _tanh_fit() -> Fit:
@@ -99,19 +104,21 @@ def _log1p_fit() -> Fit:
                {"double": 9, "float": 3}, "log1p(u) = 2s + s z P(z), s = u/(2+u), z = s^2 <= 1/9")
 
 
-def _normal_fit(ctype: str, a_max: int, degree: int, k: int) -> Fit:
+def _normal_fit(ctype: str, a_max: int, degree: int, k: int, scale_exponent: int) -> Fit:
     def target(u):  # a = K (1 + u) / (1 - u) inverts u = (a - K) / (a + K)
         a = k * (1 + u) / (1 - u)
         return (a + k) * mp.ncdf(-a) * mp.exp(a * a / 2)
 
     return Fit(f"normal ({ctype})", target, lambda u: 0, lambda u: 1,
                -1, (a_max - k) / (a_max + k), {ctype: degree},
-               f"Phi(-a) = e^(-a^2/2) Q(u) / (a + {k}), u = (a - {k})/(a + {k}), 0 <= a <= {a_max}")
+               f"Phi(-a) = e^(-a^2/2) Q(u) / (a + {k}), u = (a - {k})/(a + {k}), 0 <= a <= {a_max}",
+               {ctype: -(scale_exponent + 1)})
 
 
 def fits() -> list[Fit]:
     return [_expm1_fit(), _exp_fit(), _tanh_fit(), _log1p_fit(),
-            _normal_fit("double", 39, 21, k=5), _normal_fit("float", 15, 8, k=3)]
+            _normal_fit("double", 39, 21, k=5, scale_exponent=128),
+            _normal_fit("float", 15, 8, k=3, scale_exponent=64)]
 
 
 # ----------------------------------------------------------------------------------------
@@ -231,8 +238,9 @@ def report(fit: Fit) -> None:
                                   for cs in ([rounded(v, ctype) for v in c], remez_rounded(fit, degree, ctype)))
         print(f"   {ctype}, degree {degree}: relative error 2^{float(mp.log(level, 2)):.1f} (minimax), "
               f"2^{float(mp.log(after, 2)):.1f} with the coefficients in {ctype}")
-        literals = [c_literal(v, ctype) for v in coefficients]
-        print(f"   {ctype} coefficients c_0 .. c_{degree}:")
+        e = fit.stored_scale.get(ctype, 0)
+        literals = [c_literal(math.ldexp(v, e), ctype) for v in coefficients]
+        print(f"   {ctype} coefficients c_0 .. c_{degree}{f' (times 2^{e}, as stored)' if e else ''}:")
         for j in range(0, len(literals), 4):
             print("      " + ", ".join(literals[j:j + 4]) + ",")
 
