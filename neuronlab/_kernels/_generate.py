@@ -96,6 +96,7 @@ def kernels():
                 pointers_only=", ".join(arrays),
                 tile_offsets=", ".join([*inputs, "buf"]),
                 tile_offsets_carried=", ".join([f"{v} + lo" for v in inputs] + ["buf + c"]),
+                block_offsets=", ".join([f"{v} + lo" for v in inputs] + ["buf"]),
                 firsts=", ".join(f"&{v}[0]" for v in arrays),
                 args="".join(f", {q}" for q in p),
                 scalar_params="".join(f", floating {q}" for q in p),
