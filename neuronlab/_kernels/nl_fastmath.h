@@ -250,10 +250,19 @@ static const float NL_EXP_PF[6] = {
     0x1.6a808p+54f,
 };
 
-static inline float nl__exp_reduced_2p64f(float r, float s) {
+/* 2^64 e^(w v) for |w v| <= ln2 / 2, with w a constant power of 2: 1 + (w v) P(w v) is
+ * 1 + v sum P_j w^(j+1) v^j, whose coefficients the compiler forms (exactly). w = 1 but
+ * for the Gaussian, which reduces a^2 rather than a^2/2. */
+static inline float nl__exp_poly_2p64f(float v, float w) {
     const float *P = NL_EXP_PF;
-    float p = P[0] + r * (P[1] + r * (P[2] + r * (P[3] + r * (P[4] + r * P[5]))));
-    return nl__scale_by_2kf(0x1p64f + r * p, s);
+    float w2 = w * w, w3 = w2 * w, w4 = w3 * w, w5 = w4 * w, w6 = w5 * w;
+    float p = w * P[0] + v * (w2 * P[1] + v * (w3 * P[2] + v * (w4 * P[3] + v * (w5 * P[4]
+            + v * (w6 * P[5])))));
+    return 0x1p64f + v * p;
+}
+
+static inline float nl__exp_reduced_2p64f(float r, float s) {
+    return nl__scale_by_2kf(nl__exp_poly_2p64f(r, 1.0f), s);
 }
 
 static inline double nl__exp_neg_2p128(double t) {
@@ -285,12 +294,13 @@ static inline double nl__gauss_2p128(double a) {
     return nl__exp_reduced_2p128(z - kl * (NL_LN2_LO / NL_LN2_HI), s);
 }
 
+/* The float version saves forming h (2% of GELU's time): it reduces a^2 itself,
+ * v = -a^2 - 2k ln2 = 2r, with 2k ln2_hi exact as k ln2_hi above, and takes e^r = e^(v/2). */
 static inline float nl__gauss_2p64f(float a) {
-    float h = 0.5f * a;
-    float s = (h * a) * -NL_INV_LN2F + NL_SHIFTF;
-    float kl = nl__fmsf(s, NL_LN2_HIF, NL_SHIFTF * NL_LN2_HIF);
-    float z = -nl__fmsf(h, a, -kl);
-    return nl__exp_reduced_2p64f(z - kl * (NL_LN2_LOF / NL_LN2_HIF), s);
+    float s = (a * a) * (-0.5f * NL_INV_LN2F) + NL_SHIFTF;
+    float kl2 = nl__fmsf(s, 2.0f * NL_LN2_HIF, NL_SHIFTF * (2.0f * NL_LN2_HIF));  /* 2k ln2_hi */
+    float v = -nl__fmsf(a, a, -kl2) - kl2 * (NL_LN2_LOF / NL_LN2_HIF);
+    return nl__scale_by_2kf(nl__exp_poly_2p64f(v, 0.5f), s);
 }
 
 /* e^-|v|, the exponential of sigmoid, softplus, swish, GELU-tanh, mish and tanh'. Its
