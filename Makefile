@@ -76,8 +76,8 @@ fuzz: build
 # Python is not instrumented, so the runtime is preloaded, and its by-design leaks are ignored;
 # a huge allocation (the fuzz's (2**40, 0)-shaped cases) is a MemoryError as without ASan.
 ASAN_TESTS := $(wildcard tests/test_activations.py) tests/test_softmax.py tests/test_losses.py \
-              tests/test_streaming.py tests/test_layers.py tests/test_network.py tests/test_optim.py tests/test_smoke.py \
-              tests/test_fuzz.py tests/test_fuzz_network.py tests/test_threads.py
+              tests/test_streaming.py tests/test_layers.py tests/test_network.py tests/test_optim.py \
+              tests/test_smoke.py tests/test_fuzz.py tests/test_fuzz_network.py tests/test_threads.py
 asan: $(VENV)/.installed
 	NEURONLAB_SANITIZE=address $(PY) setup.py -q build_ext --inplace
 	LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
