@@ -24,7 +24,8 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Let kernels use up to `n` threads. Arrays below about 65 000 elements use one anyway.
+    """Let kernels use up to `n` threads. Small arrays use one anyway: up to 49 152
+    elements for the activations, below 65 536 for softmax and the losses.
 
     Parameters
     ----------
