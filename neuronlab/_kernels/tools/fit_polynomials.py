@@ -104,7 +104,7 @@ def _log1p_fit() -> Fit:
                {"double": 9, "float": 3}, "log1p(u) = 2s + s z P(z), s = u/(2+u), z = s^2 <= 1/9")
 
 
-def _normal_fit(ctype: str, a_max: int, degree: int, k: int, scale_exponent: int) -> Fit:
+def _normal_fit(ctype: str, a_max: int, degree: int, k: int, stored_scale: int) -> Fit:
     def target(u):  # a = K (1 + u) / (1 - u) inverts u = (a - K) / (a + K)
         a = k * (1 + u) / (1 - u)
         return (a + k) * mp.ncdf(-a) * mp.exp(a * a / 2)
@@ -112,13 +112,13 @@ def _normal_fit(ctype: str, a_max: int, degree: int, k: int, scale_exponent: int
     return Fit(f"normal ({ctype})", target, lambda u: 0, lambda u: 1,
                -1, (a_max - k) / (a_max + k), {ctype: degree},
                f"Phi(-a) = e^(-a^2/2) Q(u) / (a + {k}), u = (a - {k})/(a + {k}), 0 <= a <= {a_max}",
-               {ctype: -(scale_exponent + 1)})
+               {ctype: stored_scale})
 
 
 def fits() -> list[Fit]:
     return [_expm1_fit(), _exp_fit(), _tanh_fit(), _log1p_fit(),
-            _normal_fit("double", 39, 21, k=5, scale_exponent=128),
-            _normal_fit("float", 15, 8, k=3, scale_exponent=64)]
+            _normal_fit("double", 39, 21, k=5, stored_scale=-129),
+            _normal_fit("float", 15, 8, k=3, stored_scale=-65)]
 
 
 # ----------------------------------------------------------------------------------------
