@@ -8,7 +8,7 @@ wrapped in small Python objects that read like the formulas they compute.
 ['binary_step', 'elu', 'gelu', 'hard_sigmoid']
 """
 # softmax registers softmax, log_softmax and maxout with the activations.
-from neuronlab import activations, datasets, gradcheck, init, losses, optim, softmax
+from neuronlab import activations, datasets, gradcheck, init, losses, metrics, optim, plot, softmax
 from neuronlab._config import get_num_threads, set_num_threads
 from neuronlab.layers import Layer
 from neuronlab.network import EarlyStopping, History, Network
@@ -29,7 +29,9 @@ __all__ = [
     "gradcheck",
     "init",
     "losses",
+    "metrics",
     "optim",
+    "plot",
     "set_num_threads",
     "softmax",
 ]

@@ -45,9 +45,8 @@ def demo(output_dir: str = "neuronlab-demo", epochs: int = 30, seed: int = 0,
                       optimizer=nl.optim.SGD(0.05, momentum=0.9),
                       validation_data=(X_test, y_test), progress=progress)
     predicted = net.predict(X_test)
-    accuracy = float(np.mean(predicted == y_test))
-    confusion = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(confusion, (y_test, predicted), 1)  # rows: true digit, columns: predicted
+    confusion = nl.metrics.confusion_matrix(y_test, predicted, n_classes=10)
+    accuracy = float(np.trace(confusion) / len(y_test))
 
     print(f"\nTest accuracy: {accuracy:.2%} ({int(np.trace(confusion))} of {len(y_test)})")
     print("digit  samples  correct  accuracy")
@@ -58,28 +57,17 @@ def demo(output_dir: str = "neuronlab-demo", epochs: int = 30, seed: int = 0,
 
     os.makedirs(output_dir, exist_ok=True)
     loss_path = os.path.join(output_dir, "loss_curve.png")
-    fig, ax = plt.subplots(figsize=(6, 4))
-    epochs_axis = np.arange(1, history.epochs + 1)
-    ax.plot(epochs_axis, history.loss, label="training loss")
-    ax.plot(epochs_axis, history.val_loss, label="test loss")
-    ax.set(xlabel="epoch", ylabel="softmax cross-entropy", yscale="log",
-           title="64-128-10 ReLU network on the digits")
-    ax.legend()
-    fig.tight_layout()
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    nl.plot.learning_curves(history, ax=ax)
+    ax.set(ylabel="softmax cross-entropy", title="64-128-10 ReLU network on the digits")
     fig.savefig(loss_path, dpi=100)
     plt.close(fig)
 
     matrix_path = os.path.join(output_dir, "confusion_matrix.png")
-    fig, ax = plt.subplots(figsize=(5.5, 5))
-    ax.imshow(confusion, cmap="Blues")
-    for i in range(10):
-        for j in range(10):
-            if confusion[i, j]:
-                ax.text(j, i, str(confusion[i, j]), ha="center", va="center",
-                        color="white" if confusion[i, j] > confusion.max() / 2 else "black")
-    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit",
+    fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
+    nl.plot.confusion_matrix(y_test, predicted, 10, ax=ax)
+    ax.set(xlabel="predicted digit", ylabel="true digit",
            title=f"Confusion matrix (test accuracy {accuracy:.1%})")
-    fig.tight_layout()
     fig.savefig(matrix_path, dpi=100)
     plt.close(fig)
     print(f"\nSaved {loss_path} and {matrix_path}")

@@ -42,23 +42,22 @@ fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.4 * rows))
 max_error = {}
 for ax, name in zip(axes.flat, names, strict=False):
     act = nl.activations.get(name)
-    f, df = act(z), act.derivative(z)
-    ax.plot(z, f, label="f")
-    ax.plot(z, df, "--", label="f'")
-    ax.axhline(0, color="0.8", lw=0.5)
+    nl.plot.activation(act, z[0], z[-1], points=z.size, ax=ax)   # f solid, f' dashed
     ax.set_title(name, fontsize=10)
+    if ax is not axes.flat[0]:
+        ax.get_legend().remove()
 
     # The slope of the curve, (f(z + h) - f(z - h)) / 2h, against the kernel's f'.
     # Where f or f' jumps (binary_step at 0, relu at 0, hard_tanh at +-1) the slope is
     # not defined: skip the points next to a jump, found as a change between grid
     # neighbours far larger than a continuous f or f' makes over one grid step.
+    f, df = act(z), act.derivative(z)
     slope = (act(z + h) - act(z - h)) / (2 * h)
     jump = (np.abs(np.diff(df)) > 0.05) | (np.abs(np.diff(f)) > 0.1)
     continuous = ~(np.r_[jump, False] | np.r_[False, jump])
     max_error[name] = float(np.max(np.abs(slope - df)[continuous]))
 for ax in axes.flat[len(names):]:
     ax.set_visible(False)
-axes.flat[0].legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(os.path.join(FIGURES, "02_activation_zoo.png"))
 

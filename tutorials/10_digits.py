@@ -49,22 +49,15 @@ history = net.fit(X_train, y_train, epochs=30, batch_size=32,
                   validation_data=(X_test, y_test), progress=False)
 
 # %%
-# Learning curves. The training numbers are averaged over each epoch while the weights
-# still change; the test numbers are measured after the epoch. The training loss keeps
+# Learning curves, drawn by nl.plot.learning_curves. The training numbers are averaged
+# over each epoch while the weights still change; the test numbers (the curves labelled
+# validation: fit measured its validation data, the test images) come after the epoch. The training loss keeps
 # falling towards zero, the test loss levels off: from there on the network mostly
 # memorises the training images, and more epochs would not help the test accuracy.
-epochs = np.arange(1, history.epochs + 1)
 fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
-ax_loss.plot(epochs, history.loss, label="training")
-ax_loss.plot(epochs, history.val_loss, label="test")
-ax_loss.set(xlabel="epoch", ylabel="softmax cross-entropy", yscale="log", title="Loss")
-ax_acc.plot(epochs, history.accuracy, label="training")
-ax_acc.plot(epochs, history.val_accuracy, label="test")
-ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy",
-          ylim=(min(history.accuracy[0], history.val_accuracy[0]) - 0.02, 1.005))
-for ax in (ax_loss, ax_acc):
-    ax.legend()
-    ax.grid(alpha=0.3)
+nl.plot.learning_curves(history, "loss", ax=ax_loss)
+ax_loss.set_ylabel("softmax cross-entropy")
+nl.plot.learning_curves(history, "accuracy", ax=ax_acc)
 fig.savefig(os.path.join(FIGURES, "10_digits_learning_curves.png"))
 
 # %%
@@ -72,8 +65,7 @@ fig.savefig(os.path.join(FIGURES, "10_digits_learning_curves.png"))
 # that the network calls k.
 y_pred = net.predict(X_test)
 test_accuracy = net.score(X_test, y_test)
-confusion = np.zeros((10, 10), dtype=np.int64)
-np.add.at(confusion, (y_test, y_pred), 1)         # row: true digit, column: predicted
+confusion = nl.metrics.confusion_matrix(y_test, y_pred)   # row: true digit, column: predicted
 per_class = confusion.diagonal() / confusion.sum(axis=1)
 print(f"test accuracy {test_accuracy:.4f} "
       f"({int(np.sum(y_pred != y_test))} of {y_test.size} misclassified)")
@@ -85,15 +77,9 @@ for digit, accuracy in enumerate(per_class):
 # Everything off the diagonal is a mistake; the largest off-diagonal entries show
 # which digits the network confuses.
 fig, ax = plt.subplots(figsize=(5, 4.5), layout="constrained")
-image = ax.imshow(confusion, cmap="Blues")
-for k in range(10):
-    for j in range(10):
-        if confusion[k, j]:
-            ax.text(j, k, str(confusion[k, j]), ha="center", va="center", fontsize=8,
-                    color="white" if confusion[k, j] > confusion.max() / 2 else "black")
-ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit",
+nl.plot.confusion_matrix(y_test, y_pred, ax=ax)
+ax.set(xlabel="predicted digit", ylabel="true digit",
        title=f"Confusion matrix, test accuracy {test_accuracy:.3f}")
-fig.colorbar(image, ax=ax, shrink=0.8)
 fig.savefig(os.path.join(FIGURES, "10_digits_confusion.png"))
 
 # %%

@@ -111,23 +111,8 @@ def label(name: str, params: dict) -> str:
 def draw(name: str, params: dict | None = None, lo: float = -5.0, hi: float = 5.0):
     """Plot f and f' of one activation over [lo, hi], both computed by the kernels."""
     import matplotlib.pyplot as plt
-    import numpy as np
 
-    act = nl.activations.get(name, **(params or {}))
-    z = np.linspace(lo, hi, 2001)
-    a, d = act(z), act.derivative(z)
-    # A jump (binary step, the derivative of a kinked function) is drawn as a gap,
-    # not as a vertical line the function never takes.
-    for y in (a, d):
-        y[1:][np.abs(np.diff(y)) > 0.2] = np.nan
-    fig, ax = plt.subplots()
-    ax.axhline(0, color="0.8", lw=0.8)
-    ax.axvline(0, color="0.8", lw=0.8)
-    ax.plot(z, a, lw=2, label=r"$f(z)$")
-    ax.plot(z, d, lw=2, ls="--", label=r"$f'(z)$")
-    ax.set_xlabel(r"$z$")
-    ax.set_xlim(lo, hi)
+    fig, ax = plt.subplots(layout="constrained")
+    nl.plot.activation(name, lo, hi, ax=ax, **(params or {}))
     ax.set_title(label(name, params or {}))
-    ax.legend(loc="upper left", frameon=False)
-    fig.tight_layout()
     return fig
