@@ -55,7 +55,8 @@ test: build
 test-debug: $(VENV)/.installed
 	NEURONLAB_BOUNDSCHECK=1 $(PY) setup.py -q build_ext --inplace
 	$(PY) -m pytest tests/test_activations.py tests/test_bad_input.py tests/test_softmax.py tests/test_losses.py \
-	  tests/test_optim.py tests/test_network.py -q; \
+	  tests/test_optim.py tests/test_layers.py tests/test_network.py tests/test_streaming.py tests/test_threads.py \
+	  -q -p no:cacheprovider; \
 	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
 
 # The whole suite against a portable build: no -march=native, so no AVX-512 (the float tanh
@@ -99,7 +100,7 @@ bench: build $(VENV)/.bench-installed
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check neuronlab tests benchmarks tutorials setup.py
+	$(PY) -m ruff check neuronlab tests benchmarks tutorials docs setup.py
 
 # The textbook. html and doctest share one doctree cache, so the sources are read once;
 # -W turns every warning into an error. The browser test needs chromium: installed with

@@ -119,6 +119,10 @@ def extensions() -> list[Extension]:
     _generate.write()
     checked = flag("NEURONLAB_BOUNDSCHECK")
     cflags, ldflags, macros = compiler_options()
+    if checked:
+        # With bounds checks, each prange loop gets Cython's error hand-off code, whose
+        # line-number variable gcc's OpenMP outlining wrongly reports as uninitialized.
+        cflags.append("-Wno-maybe-uninitialized")
     mode = f"cflags={cflags} ldflags={ldflags} macros={macros} boundscheck={checked}"
     print(f"neuronlab: {mode}")
     # Cython tracks source changes, not option changes: rebuild everything when the options
@@ -150,6 +154,8 @@ def extensions() -> list[Extension]:
         "wraparound": False,
         "cdivision": True,
         "embedsignature": True,
+        # the checked build is slow on purpose: no hint per indexing that says so
+        "show_performance_hints": not checked,
     }
     return cythonize(modules, compiler_directives=directives, force=force, quiet=True)
 
