@@ -115,6 +115,10 @@ def activation(act: Any, lo: float = -5.0, hi: float = 5.0, *, ax: Any = None,
                         f"object (got {act!r} and {', '.join(params)})")
     if not getattr(act, "elementwise", False):
         raise ValueError(f"act must be an elementwise activation, got {act!r}")
+    per_unit = [k for k, v in act.params.items() if np.ndim(v) > 0]
+    if per_unit:
+        raise ValueError(f"act has one {per_unit[0]} per unit, so one curve per unit: draw a unit "
+                         f"at a time, e.g. nl.plot.activation({act.name!r}, {per_unit[0]}=0.1)")
     lo, hi = _finite_number(lo, "lo"), _finite_number(hi, "hi")
     if not lo < hi:
         raise ValueError(f"lo must be smaller than hi, got lo={lo}, hi={hi}")
@@ -131,7 +135,8 @@ def activation(act: Any, lo: float = -5.0, hi: float = 5.0, *, ax: Any = None,
     ax.axvline(0, color="0.8", lw=0.8)
     for label, f, style in curves:
         ax.plot(z, _with_gaps(f(z)), style, lw=2, label=label)
-    params_text = ", ".join(f"{k}={v}" for k, v in act.params.items())
+    params_text = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                            for k, v in act.params.items() if v is not None)
     ax.set(xlabel=r"$z$", xlim=(lo, hi), title=f"{act.name} ({params_text})" if params_text else act.name)
     ax.legend(loc="upper left", frameon=False)
     return ax

@@ -74,6 +74,7 @@ def test_activation_by_name_with_parameters_or_by_object():
     act = nl.activations.get("gelu", approximate="tanh")
     assert nl.plot.activation(act, ax=axes[1]) is axes[1]
     assert axes[1].get_title() == "gelu (approximate=tanh)" and not axes[0].get_lines()
+    assert nl.plot.activation("rrelu").get_title() == "rrelu (lower=0.125, upper=0.3333)"
 
 
 @pytest.mark.parametrize(("args", "kwargs", "error", "match"), [
@@ -84,6 +85,7 @@ def test_activation_by_name_with_parameters_or_by_object():
     (("relu", -np.inf, 1), {}, ValueError, "lo must be finite"),
     (("relu", 0, "2"), {}, TypeError, "hi must be a number, got str"),
     (("relu",), {"points": 1}, ValueError, "points must be >= 2"),
+    (("prelu",), {"alpha": np.array([0.1, 0.2])}, ValueError, "act has one alpha per unit"),
     (("relu",), {"ax": plt}, TypeError, "ax must be a matplotlib Axes, got module"),
 ])
 def test_activation_bad_input(args, kwargs, error, match):
@@ -190,6 +192,22 @@ def test_decision_regions_of_a_perceptron_are_split_by_its_line():
 def test_decision_regions_of_samples_on_a_line():
     ax = nl.plot.decision_regions(nl.Perceptron(2, seed=0), [[0.0, 1.0], [2.0, 1.0]], margin=0)
     assert list(ax.images[0].get_extent()) == [0.0, 2.0, 0.5, 1.5]
+
+
+class _Stripes:
+    """A classifier of 25 classes: vertical stripes of width 1."""
+
+    def predict(self, X):
+        return np.clip(np.floor(X[:, 0]), 0, 24).astype(np.int64)
+
+
+def test_decision_regions_give_every_one_of_many_classes_its_own_colour():
+    X = np.column_stack([np.arange(25) + 0.5, np.zeros(25)])
+    ax = nl.plot.decision_regions(_Stripes(), X, np.arange(25), margin=0)
+    image = ax.images[0]
+    colours = image.cmap(image.norm(np.arange(25)))
+    assert len({tuple(c) for c in colours}) == 25
+    np.testing.assert_array_equal(ax.collections[0].get_array(), np.arange(25))
 
 
 class _Regressor:
