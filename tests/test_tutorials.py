@@ -51,7 +51,7 @@ def test_every_tutorial_has_a_test():
     tested = {"01_perceptron_logic.py", "02_activation_zoo.py", "03_xor_two_layers.py",
               "04_vanishing_gradients.py", "05_dying_relu.py", "06_prelu_slopes.py", "07_rrelu.py",
               "08_softmax_temperature.py", "09_soft_argmax.py", "10_digits.py",
-              "11_gradient_checking.py", "12_softmax_cross_entropy.py"}
+              "11_gradient_checking.py", "12_softmax_cross_entropy.py", "13_overfitting.py"}
     assert set(SCRIPTS) == tested
 
 
@@ -201,6 +201,21 @@ def test_12_softmax_cross_entropy_gradient_is_y_minus_r(results):
     assert r["gap_numeric"] < 1e-8 and r["gap_soft_numeric"] < 1e-8
     assert r["naive_overflows"]
     assert r["big_loss_gap"] < 1e-14 and r["big_gap"] < 1e-15
+
+
+def test_13_early_stopping_keeps_the_loss_from_running_away(results):
+    r, figures = results("13_overfitting.py")
+    # 400 epochs learn the 60 training samples by heart ...
+    assert r["train_accuracy_full"] == 1.0 and r["train_loss_final"] < r["train_loss_first"] / 10
+    # ... while the validation loss turns round early and ends several times its lowest
+    assert r["lowest_val_epoch"] < 100 and r["val_loss_final"] > 3 * r["val_loss_lowest"]
+    assert r["lowest_val_epoch"] < r["best_val_accuracy_epoch"]
+    # early stopping, from the same start with the same steps, restores that same epoch
+    assert r["best_epoch"] == r["lowest_val_epoch"] and r["epochs_stopped"] < 100
+    # on fresh samples: about the same accuracy, a far smaller loss
+    assert abs(r["test_accuracy_full"] - r["test_accuracy_stopped"]) < 0.05
+    assert r["test_loss_stopped"] < r["test_loss_full"] / 2
+    assert figures == ["13_overfitting_curves.png", "13_overfitting_regions.png"]
 
 
 HTML = ROOT / "docs" / "_build" / "html"
