@@ -56,6 +56,8 @@ def prefetches(name: str, op: str) -> bool:
 #: loops written as one call instead of a loop over the scalar function (same values)
 ARRAY_FORMS: dict[str, str] = {
     "tanh_forward": "act.tanh_f_array(x, y, n)",
+    # y = x is a copy: libc's, like np.copyto's (memmove, as out may be x itself)
+    "identity_forward": "memmove(y, x, n * sizeof(floating))",
 }
 
 
