@@ -252,7 +252,7 @@ class Activation:
             arrays = {first: x, "dy": dy}
         dtype = x.dtype
         buf, result = prepare_out(out, x.shape, dtype, arrays)
-        kernel = getattr(_elementwise, f"{self.kernel}_{op}")
+        kernel = _loop(f"{self.kernel}_{op}", dtype)
         kernel(*(a.reshape(-1) for a in arrays.values()), buf.reshape(-1),
                *self._params_for(op), n_threads=get_num_threads())
         result = finish_out(buf, result)
@@ -260,6 +260,19 @@ class Activation:
 
     def _params_for(self, op: str) -> tuple[float, ...]:
         return self.kernel_params()
+
+
+_LOOPS: dict[tuple[str, str], Any] = {}
+
+
+def _loop(name: str, dtype: np.dtype) -> Any:
+    """The compiled loop `name` of _elementwise for float32 or float64 arrays, looked up once:
+    called directly, it skips Cython's choice of version from the arrays on every call."""
+    loop = _LOOPS.get((name, dtype.char))
+    if loop is None:
+        version = "float" if dtype == np.float32 else "double"
+        loop = _LOOPS[name, dtype.char] = getattr(_elementwise, name)[version]
+    return loop
 
 
 def _params_equal(a: dict, b: dict) -> bool:
