@@ -253,8 +253,8 @@ class Activation:
         dtype = x.dtype
         buf, result = prepare_out(out, x.shape, dtype, arrays)
         kernel = _loop(f"{self.kernel}_{op}", dtype)
-        kernel(*(a.reshape(-1) for a in arrays.values()), buf.reshape(-1),
-               *self._params_for(op), n_threads=get_num_threads())
+        flat = [a if a.ndim == 1 else a.reshape(-1) for a in (*arrays.values(), buf)]
+        kernel(*flat, *self._params_for(op), n_threads=get_num_threads())
         result = finish_out(buf, result)
         return result[()] if scalar and out is None else result
 
