@@ -15,14 +15,13 @@ its compiled kernels, the regions of a classifier from its ``predict``.
 """
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any
 
 import numpy as np
 
 from neuronlab import activations, metrics
 from neuronlab._inputs import check_class_labels, check_count, check_samples
+from neuronlab._validation import check_real
 
 __all__ = ["activation", "confusion_matrix", "decision_regions", "layer_diagnostics",
            "learning_curves"]
@@ -53,14 +52,6 @@ def _epoch_axis(ax: Any) -> None:
 
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # no epoch 2.5
-
-
-def _finite_number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
 
 
 def _with_gaps(values: np.ndarray) -> np.ndarray:
@@ -119,7 +110,7 @@ def activation(act: Any, lo: float = -5.0, hi: float = 5.0, *, ax: Any = None,
     if per_unit:
         raise ValueError(f"act has one {per_unit[0]} per unit, so one curve per unit: draw a unit "
                          f"at a time, e.g. nl.plot.activation({act.name!r}, {per_unit[0]}=0.1)")
-    lo, hi = _finite_number(lo, "lo"), _finite_number(hi, "hi")
+    lo, hi = check_real(lo, "lo"), check_real(hi, "hi")
     if not lo < hi:
         raise ValueError(f"lo must be smaller than hi, got lo={lo}, hi={hi}")
     points = check_count(points, "points", low=2)
@@ -313,9 +304,7 @@ def decision_regions(model: Any, X: Any, r: Any = None, *, ax: Any = None,
         raise TypeError(f"model must have a predict method, got {type(model).__name__}")
     X = check_samples(X, "X", 2)
     resolution = check_count(resolution, "resolution", low=2)
-    margin = _finite_number(margin, "margin")
-    if margin < 0:
-        raise ValueError(f"margin must be >= 0, got {margin}")
+    margin = check_real(margin, "margin", low=0.0)
     if r is not None:
         r = check_class_labels(r, X.shape[0], "r")
 

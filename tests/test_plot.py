@@ -83,7 +83,7 @@ def test_activation_by_name_with_parameters_or_by_object():
     ((nl.activations.get("relu"),), {"alpha": 1}, TypeError, "parameters go with a name"),
     (("relu", 1, 1), {}, ValueError, "lo must be smaller than hi"),
     (("relu", -np.inf, 1), {}, ValueError, "lo must be finite"),
-    (("relu", 0, "2"), {}, TypeError, "hi must be a number, got str"),
+    (("relu", 0, "2"), {}, TypeError, "hi must be a real number, got str"),
     (("relu",), {"points": 1}, ValueError, "points must be >= 2"),
     (("prelu",), {"alpha": np.array([0.1, 0.2])}, ValueError, "act has one alpha per unit"),
     (("relu",), {"ax": plt}, TypeError, "ax must be a matplotlib Axes, got module"),
@@ -221,7 +221,7 @@ class _Regressor:
     (nl.Perceptron(3), [[0, 0, 0]], {}, ValueError, "X has 3 features"),
     (nl.Perceptron(2), [[0, 0], [1, 1]], {"resolution": 1}, ValueError, "resolution must be >= 2"),
     (nl.Perceptron(2), [[0, 0], [1, 1]], {"margin": -1}, ValueError, "margin must be >= 0"),
-    (nl.Perceptron(2), [[0, 0], [1, 1]], {"margin": None}, TypeError, "margin must be a number"),
+    (nl.Perceptron(2), [[0, 0], [1, 1]], {"margin": None}, TypeError, "margin must be a real number"),
     (nl.Perceptron(2), [[0, 0], [1, 1]], {"r": [0]}, ValueError, "r has shape"),
 ])
 def test_decision_regions_bad_input(model, X, kwargs, error, match):
