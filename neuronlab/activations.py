@@ -116,11 +116,10 @@ class Activation:
     """
 
     name: ClassVar[str]
-    kernel: ClassVar[str]
-    formula: ClassVar[str]
-    derivative_formula: ClassVar[str]
-    expression: ClassVar[str]
-    output_range: tuple[float, float]
+    formula: ClassVar[str] = ""
+    derivative_formula: ClassVar[str] = ""
+    expression: ClassVar[str] = ""
+    output_range: tuple[float, float] = (-INF, INF)
     zero_centred: ClassVar[bool] = False
     monotonic: ClassVar[bool] = True
     smooth: ClassVar[bool] = True
@@ -147,14 +146,30 @@ class Activation:
 
     __hash__ = None  # mutable parameters (PReLU's alpha): not hashable
 
+    def compiled_kernel(self) -> str | None:
+        """The compiled loop that computes this activation, or None when it runs Python code.
+
+        A class that overrides any of forward, derivative, second_derivative, backward or
+        ``__call__`` runs what it defines, everywhere: alone, in a Layer and in a Network
+        (whose engine then calls it back for that layer). A built-in activation, or a
+        subclass that only renames or re-parametrizes one, runs its kernel.
+        """
+        kernel = getattr(self, "kernel", None)
+        cls = type(self)
+        if kernel is None or any(getattr(cls, m) is not getattr(Activation, m) for m in _MATHS):
+            return None
+        return kernel
+
     # -- the maths -----------------------------------------------------------------
-    def forward(self, x: Any, training: bool = False, *, out: np.ndarray | None = None) -> np.ndarray:
-        """f(x), elementwise. `training` only matters for RReLU."""
+    def __call__(self, x: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        """f(x): whatever :meth:`forward` the class defines."""
+        return self.forward(x, *args, **kwargs)
+
+    def forward(self, x: Any, *, out: np.ndarray | None = None) -> np.ndarray:
+        """f(x), elementwise."""
         return self._run("forward", x, out=out)
 
-    __call__ = forward
-
-    def derivative(self, x: Any, training: bool = False, *, out: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, x: Any, *, out: np.ndarray | None = None) -> np.ndarray:
         """f'(x), elementwise."""
         return self._run("derivative", x, out=out)
 
@@ -162,13 +177,15 @@ class Activation:
         """f''(x), elementwise."""
         return self._run("second_derivative", x, out=out)
 
-    def backward(self, x: Any, dy: Any, training: bool = False, *,
-                 out: np.ndarray | None = None) -> np.ndarray:
+    def backward(self, x: Any, dy: Any, *, out: np.ndarray | None = None) -> np.ndarray:
         """The chain rule through f: dx = f'(x) * dy, in one pass with no temporary.
 
         In back-propagation `x` is the pre-activation z and `dy` the gradient of the
-        loss with respect to the activation a = f(z); the result is delta = dJ/dz.
+        loss with respect to the activation a = f(z); the result is delta = dJ/dz. A class
+        without a compiled kernel gets ``derivative(x) * dy``.
         """
+        if getattr(self, "kernel", None) is None or type(self).derivative is not Activation.derivative:
+            return np.multiply(self.derivative(x), dy, out=out)
         return self._run("backward", x, dy, out=out)
 
     def backward_from_output(self, y: Any, dy: Any, *, out: np.ndarray | None = None) -> np.ndarray:
@@ -185,8 +202,7 @@ class Activation:
             )
         return self._run("backward_from_output", y, dy, out=out, first="y")
 
-    def forward_with_bias(self, z: np.ndarray, b: Any, training: bool = False, *,
-                          out: np.ndarray | None = None) -> np.ndarray:
+    def forward_with_bias(self, z: np.ndarray, b: Any, *, out: np.ndarray | None = None) -> np.ndarray:
         """Add the bias to z in place, z += b, then return f(z): a dense layer's last step.
 
         One sweep over memory instead of two (the matrix product z = a_prev W^T has gone
@@ -204,17 +220,13 @@ class Activation:
         if b.shape != (z.shape[1],):
             raise ValueError(f"b has shape {b.shape} but z has {z.shape[1]} units; "
                              f"expected ({z.shape[1]},)")
-        if not self._has_bias_kernel(training):
+        if self.compiled_kernel() is None:
             z += b
-            return self.forward(z, training, out=out)
+            return self.forward(z, out=out)
         buf, result = prepare_out(out, z.shape, z.dtype, {"z": z, "b": b})
         kernel = getattr(_elementwise, f"{self.kernel}_forward_bias")
         kernel(z, b, buf, *self._params_for("forward"), n_threads=get_num_threads())
         return finish_out(buf, result)
-
-    def _has_bias_kernel(self, training: bool) -> bool:
-        # Vector-valued functions (softmax, maxout) have no fused bias kernel.
-        return self.elementwise
 
     def sympy_expr(self, substitute: bool = True):
         """f(x) as a SymPy expression in the symbol ``x`` (SymPy must be installed).
@@ -239,6 +251,10 @@ class Activation:
 
     # -- plumbing ------------------------------------------------------------------
     def _run(self, op: str, x: Any, dy: Any = None, *, out: np.ndarray | None, first: str = "x"):
+        if getattr(self, "kernel", None) is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} defines no {op}: an activation of your own defines "
+                "forward(self, z) and derivative(self, z) (and second_derivative for f'')")
         given_array = isinstance(x, np.ndarray)
         x = as_float_array(x, first)  # first: its message names the argument (np.ndim would not)
         scalar = x.ndim == 0 and not given_array
@@ -262,6 +278,8 @@ class Activation:
         return self.kernel_params()
 
 
+# What a subclass may override to run its own maths (see Activation.compiled_kernel).
+_MATHS = ("__call__", "forward", "derivative", "second_derivative", "backward", "_run")
 _LOOPS: dict[tuple[str, str], Any] = {}
 
 
@@ -533,9 +551,6 @@ class PReLU(Activation):
             return super()._run(op, x, dy, out=out, first=first)
         return _columns(op, x, self.alpha, dy, out)
 
-    def _has_bias_kernel(self, training):
-        return not self.per_unit
-
     def _params_for(self, op):
         # leaky_relu_d2f ignores alpha, so any slope serves a per-unit PReLU's f''.
         return (0.0,) if self.per_unit and op == "second_derivative" else self.kernel_params()
@@ -600,8 +615,6 @@ class RReLU(Activation):
         self.slopes = self.rng.uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)
         return self._training("forward", x, None, out)
 
-    __call__ = forward
-
     def derivative(self, x, training=False, *, out=None):
         if not training:
             return super().derivative(x, out=out)
@@ -611,9 +624,6 @@ class RReLU(Activation):
         if not training:
             return super().backward(x, dy, out=out)
         return self._training("backward", as_float_array(x, "x"), dy, out)
-
-    def _has_bias_kernel(self, training):
-        return not training
 
     def _training(self, op, x, dy, out):
         if self.slopes is None or self.slopes.shape != x.shape:

@@ -32,13 +32,18 @@ dJ/dW = delta^T a_prev and dJ/da_prev = delta W.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any
 
 import numpy as np
 
 from neuronlab import activations
 from neuronlab import init as initializers
+from neuronlab._config import get_num_threads
 from neuronlab._inputs import check_count, check_samples, make_rng
+from neuronlab._kernels._dense import DenseLayer
+from neuronlab._kernels._elementwise import KINDS
 from neuronlab._validation import as_float_array
 
 __all__ = ["Layer"]
@@ -101,10 +106,8 @@ class Layer:
         if isinstance(self.activation, activations.PReLU):
             self._share_prelu_slopes()
         self.training = True
-        self._a_prev: np.ndarray | None = None
-        self._z: np.ndarray | None = None
-        self._training_pass = True
-        self._buffers: dict[int, dict[str, np.ndarray]] = {}  # per batch size m
+        self._training_pass = True   # the mode of the last forward pass, which backward repeats
+        self._engine: DenseLayer | None = None
 
     def _share_prelu_slopes(self) -> None:
         """Keep PReLU's alpha in an array the optimizer can update in place."""
@@ -130,71 +133,103 @@ class Layer:
         return self
 
     # -- the passes ----------------------------------------------------------------------
-    def _buffers_for(self, m: int) -> dict[str, np.ndarray]:
-        buffers = self._buffers.get(m)
-        if buffers is None:
-            if len(self._buffers) >= 4:  # a few batch sizes (full, last partial, ...) at most
-                self._buffers.clear()
-            shape_z, shape_out, shape_in = (m, self.n_z), (m, self.n_out), (m, self.n_in)
-            buffers = self._buffers[m] = {
-                "z": np.empty(shape_z, self.dtype), "a": np.empty(shape_out, self.dtype),
-                "delta": np.empty(shape_z, self.dtype),
-                "grad_prev": np.empty(shape_in, self.dtype)}
-        return buffers
+    def engine(self, rows: int) -> DenseLayer:
+        """The compiled passes of this layer (:class:`~neuronlab._kernels._dense.DenseLayer`)
+        for batches of up to `rows` samples.
+
+        Made once and kept; made anew when a batch does not fit, when the parameters moved
+        (a :class:`~neuronlab.network.Network` gathers them into one vector) or when the
+        activation's parameters changed. A compiled activation runs inside the engine; any
+        other (a student's own, PReLU, RReLU, maxout) is called back through
+        :meth:`activate` and :meth:`backpropagate`.
+        """
+        kernel = self.activation.compiled_kernel()
+        kind = -1 if kernel is None else KINDS[kernel]
+        params = () if kernel is None else tuple(self.activation.kernel_params())
+        engine = self._engine
+        if (engine is None or engine.max_rows < rows or engine.kind != kind
+                or engine.params[:len(params)] != params
+                or not engine.holds(self.W, self.b, self.dW, self.db)):
+            engine = self._engine = DenseLayer(self.W, self.b, self.dW, self.db, self.n_out, kind,
+                                               params, rows, self.activate, self.backpropagate)
+        return engine
 
     def forward(self, a_prev: Any, training: bool | None = None) -> np.ndarray:
         """a = f(a_prev W^T + b) for a batch a_prev of shape (m, n_in).
 
         Keeps a_prev (by reference: do not change it before :meth:`backward`) and z.
-        The result is a buffer of this layer that the next forward pass with the same
-        batch size overwrites; copy it to keep it.
+        The result is a buffer of this layer that the next forward pass overwrites; copy
+        it to keep it. `training` overrides the layer's mode for this pass.
         """
         a_prev = check_samples(a_prev, "a_prev", self.n_in, self.dtype)
-        return self._forward(a_prev, self.training if training is None else bool(training))
+        engine = self.engine(a_prev.shape[0])
+        mode = self.training
+        if training is not None:
+            self.training = bool(training)
+        try:
+            return engine.forward(a_prev, get_num_threads())
+        finally:
+            self.training = mode
 
     __call__ = forward
-
-    def _forward(self, a_prev: np.ndarray, training: bool) -> np.ndarray:
-        """forward() without the checks, for a batch the network has checked or computed.
-
-        Inside a network an overflow to inf in one layer is the network's numbers, not bad
-        input: it travels on to the output as it does in the compiled pass.
-        """
-        buf = self._buffers_for(a_prev.shape[0])
-        z = buf["z"]
-        # fit's divergence check reports an overflow; like the compiled pass (plain BLAS),
-        # the product itself does not warn
-        with np.errstate(over="ignore", invalid="ignore"):
-            np.matmul(a_prev, self.W.T, out=z)        # z = a^(l-1) W^T (BLAS)
-        if self.alpha is not None and not self.activation.per_unit:
-            self.activation.alpha = float(self.alpha[0])   # the learned shared slope
-        # z += b and a = f(z) in one compiled sweep; z keeps the bias for backward
-        a = self.activation.forward_with_bias(z, self.b, training, out=buf["a"])
-        self._a_prev, self._z, self._training_pass = a_prev, z, training
-        return a
 
     def backward(self, grad_a: Any) -> np.ndarray:
         """From dJ/da of the last forward batch, compute dW, db (and dalpha); return dJ/da_prev.
 
         ``grad_a`` is W^(l+1)T delta^(l+1) (rows: samples), handed down by the layer above.
+        The result is a buffer of this layer, like the forward pass's.
         """
-        if self._z is None:
+        engine = self._engine
+        if engine is None or engine.rows == 0:
             raise ValueError("backward() needs a forward() first: it uses that batch's z")
-        z, a_prev = self._z, self._a_prev
-        grad_a = as_float_array(grad_a, "grad_a", self.dtype)
-        if grad_a.shape != (z.shape[0], self.n_out):
+        m = engine.rows
+        grad_a = np.ascontiguousarray(as_float_array(grad_a, "grad_a", self.dtype))
+        if grad_a.shape != (m, self.n_out):
             raise ValueError(f"grad_a has shape {grad_a.shape} but the last forward pass "
-                             f"produced {(z.shape[0], self.n_out)}")
-        buf = self._buffers_for(z.shape[0])
+                             f"produced {(m, self.n_out)}")
+        return engine.backward(grad_a, get_num_threads())
+
+    @property
+    def z(self) -> np.ndarray | None:
+        """z = a_prev W^T + b of the last forward pass (a view of the engine's buffer)."""
+        engine = self._engine
+        return None if engine is None or engine.rows == 0 else engine.z[:engine.rows]
+
+    @property
+    def a_prev(self) -> np.ndarray | None:
+        """The input of the last forward pass, which :meth:`backward` uses."""
+        engine = self._engine
+        return None if engine is None or engine.rows == 0 else engine.a_prev[:engine.rows]
+
+    # -- the activation, when it runs in Python ---------------------------------------------
+    def activate(self, z: np.ndarray, a: np.ndarray) -> None:
+        """a = f(z), written into `a`: the engine calls this for an activation with no
+        compiled loop (``activation.compiled_kernel()`` is None)."""
         act = self.activation
-        # delta^(l) = (W^(l+1)T delta^(l+1)) * f'(z^(l)), fused in one compiled pass
-        delta = act.backward(z, grad_a, self._training_pass, out=buf["delta"])
+        self._training_pass = self.training
+        out = {"out": a} if _writes_out(act.forward) else {}
+        if isinstance(act, activations.RReLU):
+            result = act.forward(z, training=self.training, **out)   # random slopes only in training
+        else:
+            if self.alpha is not None and not act.per_unit:
+                act.alpha = float(self.alpha[0])   # the learned shared slope
+            result = act.forward(z, **out)
+        if result is not a:
+            _store(result, a, act, "forward", z.shape)
+
+    def backpropagate(self, z: np.ndarray, grad_a: np.ndarray, delta: np.ndarray) -> None:
+        """delta = dJ/dz from z and dJ/da, written into `delta` (and dJ/dalpha for PReLU):
+        the backward half of :meth:`activate`."""
+        act = self.activation
+        out = {"out": delta} if _writes_out(act.backward) else {}
+        if isinstance(act, activations.RReLU):
+            result = act.backward(z, grad_a, training=self._training_pass, **out)
+        else:
+            result = act.backward(z, grad_a, **out)
+        if result is not delta:
+            _store(result, delta, act, "backward", z.shape)
         if self.alpha is not None:
             self.dalpha[...] = act.alpha_gradient(z, grad_a)    # sum of grad_a * min(0, z)
-        with np.errstate(over="ignore", invalid="ignore"):  # as in forward
-            np.matmul(delta.T, a_prev, out=self.dW)  # dJ/dW = sum over samples of delta a_prev^T
-            np.sum(delta, axis=0, out=self.db)       # dJ/db = sum over samples of delta
-            return np.matmul(delta, self.W, out=buf["grad_prev"])  # W^T delta, for layer l - 1
 
     # -- parameters ----------------------------------------------------------------------
     def named_parameters(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -214,3 +249,22 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"Layer(n_in={self.n_in}, n_out={self.n_out}, activation={self.activation!r})"
+
+
+@functools.cache
+def _accepts_out(method: Any) -> bool:
+    return "out" in inspect.signature(method).parameters
+
+
+def _writes_out(bound: Any) -> bool:
+    """Whether an activation's method takes ``out=`` (the built-ins do; a student's need not)."""
+    return _accepts_out(bound.__func__) if hasattr(bound, "__func__") else False
+
+
+def _store(result: Any, out: np.ndarray, act: activations.Activation, method: str,
+           shape: tuple[int, ...]) -> None:
+    """Copy what an activation written in Python returned into the engine's buffer."""
+    if np.shape(result) != out.shape:
+        raise ValueError(f"{type(act).__name__}.{method} returned shape {np.shape(result)} for z of "
+                         f"shape {shape}; expected {out.shape}")
+    np.copyto(out, result, casting="same_kind")

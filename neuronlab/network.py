@@ -18,9 +18,11 @@ runs the chain rule from the top down:
    \frac{\partial J}{\partial b^{(l)}} = \delta^{(l)}.
 
 A mini-batch keeps one sample per row, so the sums over its m samples become matrix
-products: dJ/dW = delta^T a_prev and W^T delta becomes delta W
-(``_Passes.backward`` in this module shows each line next to its formula, and
-:mod:`neuronlab.layers` the NumPy version of one layer).
+products: dJ/dW = delta^T a_prev and W^T delta becomes delta W. One engine computes these
+passes everywhere (``neuronlab/_kernels/_dense.pyx``: each line next to its formula):
+:class:`~neuronlab.layers.Layer` runs it for one layer, and a network runs its layers' engines
+in one compiled loop. :mod:`neuronlab.reference` is the same back-propagation in plain NumPy,
+the textbook's listing.
 
 >>> import neuronlab as nl
 >>> X, y = nl.datasets.blobs(200, n_classes=3, seed=0)
@@ -51,7 +53,6 @@ from neuronlab import activations, losses, optim
 from neuronlab import gradcheck as _gradcheck
 from neuronlab._config import get_num_threads
 from neuronlab._inputs import check_count, make_rng
-from neuronlab._kernels import _elementwise
 from neuronlab._kernels._dense import DenseStack
 from neuronlab._validation import as_array, as_float_array, check_real
 from neuronlab.layers import Layer
@@ -176,124 +177,9 @@ class _InterruptFlag:
         return False
 
 
-class _Kernels:
-    """What the training loop needs of one layer's compiled activation kernels.
-
-    Its number and parameters for the compiled stack (:class:`DenseStack`), and f' for the
-    saturation diagnostics. None (see :class:`_Passes`) for PReLU and RReLU, whose
-    slopes change while training: those layers run :meth:`Layer.forward` and
-    :meth:`Layer.backward`.
-    """
-
-    def __init__(self, act: activations.Activation):
-        self.kind = _elementwise.KINDS[act.kernel]
-        self.params = act.kernel_params()
-        self.derivative = getattr(_elementwise, f"{act.kernel}_derivative")
-        self.dead_tracking = act.name == "relu"
-        self.saturation_tracking = act.saturating
-        if self.saturation_tracking:
-            self.saturation_threshold = SATURATION * float(act.derivative(0.0))
-
-
-def _has_fixed_kernels(act: activations.Activation) -> bool:
-    """An elementwise f whose compiled kernels and parameters stay the same while training."""
-    return act.elementwise and not isinstance(act, activations.PReLU | activations.RReLU)
-
-
 def _batch_scale(loss: losses.Loss, m: int) -> float:
     """J = scale * (the sum of a batch's m losses): 1/m for reduction "mean", 1 for "sum"."""
     return 1.0 / m if loss.reduction == "mean" else 1.0
-
-
-class _Passes:
-    """The forward and backward passes of a network's layers, for batches of up to `rows` samples.
-
-    When every layer has fixed compiled kernels, the whole stack runs as compiled code
-    (:class:`~neuronlab._kernels._dense.DenseStack`: BLAS and the fused activation loops, no
-    Python between the layers). Otherwise (PReLU, RReLU) each layer runs its own
-    :meth:`Layer.forward` and :meth:`Layer.backward`, the same math with NumPy (as they do
-    for every network when ``compiled`` is false, which the tests use to compare the two).
-    """
-
-    def __init__(self, layers: list[Layer], loss: losses.Loss, rows: int, training: bool,
-                 compiled: bool = True):
-        self.layers, self.loss, self.training = layers, loss, training
-        dtype = layers[0].dtype
-        self.no_rows = np.empty(0, dtype)  # per-sample losses, which the passes do not need
-        self.kernels = [_Kernels(layer.activation) if _has_fixed_kernels(layer.activation) else None
-                        for layer in layers]
-        self.stack = None
-        if compiled and all(k is not None for k in self.kernels):
-            def buffers(size):
-                return [np.empty((rows, size(layer)), dtype) for layer in layers]
-
-            def n_out(layer):
-                return layer.n_out
-
-            self.z_buffers = buffers(n_out)
-            self.stack = DenseStack(
-                [layer.W for layer in layers], [layer.b for layer in layers],
-                [layer.dW for layer in layers], [layer.db for layer in layers],
-                [k.kind for k in self.kernels], [k.params for k in self.kernels],
-                self.z_buffers, buffers(n_out), buffers(n_out), buffers(lambda layer: layer.n_in),
-                get_num_threads())
-
-    def forward(self, a: np.ndarray) -> np.ndarray:
-        """a^(L) for the checked, C-contiguous batch a = a^(0) (rows: samples).
-
-        The result is a buffer that the next pass overwrites.
-        """
-        if self.stack is not None:
-            return self.stack.forward(a)    # z^(l) = a^(l-1) W^(l)T + b^(l), a^(l) = f(z^(l))
-        for layer in self.layers:
-            # unchecked: a^(0) is checked, and an inf in a^(l) must reach the output as in
-            # the compiled pass, not stop the next layer as if it were bad input
-            a = layer._forward(a, self.training)
-        return a
-
-    def backward(self, grad_a: np.ndarray) -> None:
-        """Back-propagate dJ/da^(L) and leave dJ/dW^(l), dJ/db^(l) in every layer's dW, db.
-
-        Layer l receives dJ/da^(l) = W^(l+1)T delta^(l+1) from the layer above, computes
-        delta^(l) = dJ/da^(l) * f'(z^(l)), dJ/dW^(l) = delta^(l) a^(l-1)T and
-        dJ/db^(l) = delta^(l) (summed over the batch), and hands W^(l)T delta^(l) down.
-        """
-        if self.stack is not None:
-            self.stack.backward(grad_a)
-            return
-        for layer in reversed(self.layers):
-            grad_a = layer.backward(grad_a)
-
-    def loss_and_gradient(self, out: np.ndarray, labels: np.ndarray, r: np.ndarray,
-                          grad_out: np.ndarray) -> float:
-        """J for a checked batch, with dJ/da^(L) written into grad_out (one compiled pass).
-
-        J is the mean or the sum over the batch, as the loss's reduction says.
-        """
-        scale = _batch_scale(self.loss, out.shape[0])
-        return self.loss._kernel(out, labels, r, grad_out, self.no_rows, scale, True, False) * scale
-
-    def step(self, x: np.ndarray, labels: np.ndarray, r: np.ndarray,
-             grad_out: np.ndarray) -> tuple[float, np.ndarray]:
-        """Forward, the loss and dJ/da^(L), backward: (J, a^(L)) for one training batch.
-
-        With the compiled stack and a loss it knows, that is one call into compiled code.
-        """
-        spec = self.stack is not None and self.loss._batch_spec(grad_out.shape[1], labels.shape[0] > 0)
-        if spec:
-            scale = _batch_scale(self.loss, x.shape[0])
-            J = self.stack.step(x, labels, r, grad_out, *spec, scale) * scale
-            return J, self.stack.outputs[-1][:x.shape[0]]
-        out = self.forward(x)
-        J = self.loss_and_gradient(out, labels, r, grad_out)
-        self.backward(grad_out)
-        return J, out
-
-    def z(self, l: int, m: int) -> np.ndarray:  # noqa: E741 (l as in z^(l))
-        """z^(l) of the last forward pass, of m samples."""
-        if self.stack is not None:
-            return self.z_buffers[l][:m]
-        return self.layers[l]._buffers_for(m)["z"]
 
 
 class Network:
@@ -332,10 +218,10 @@ class Network:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{i}] must be a neuronlab Layer, got {type(layer).__name__}")
-            if not layer.activation.elementwise:
-                raise ValueError(f"layers[{i}] uses {layer.activation.name}, which is not elementwise; "
-                                 "for a classifier end with an identity layer and use "
-                                 "loss='softmax_cross_entropy', which applies the softmax")
+            if layer.activation.name in ("softmax", "log_softmax"):
+                raise ValueError(f"layers[{i}] uses {layer.activation.name} as its activation; for a "
+                                 "classifier end with an identity layer and use loss='softmax_cross_entropy', "
+                                 "which applies the softmax and back-propagates y - r")
         for i in range(1, len(layers)):
             if layers[i].n_in != layers[i - 1].n_out:
                 raise ValueError(f"layers[{i}] takes {layers[i].n_in} inputs but layers[{i - 1}] "
@@ -356,7 +242,6 @@ class Network:
         self.history: History | None = None
         self.optimizer: optim.Optimizer | None = None
         self._step_buffers: dict[int, dict[str, np.ndarray]] = {}
-        self._compiled = True  # the compiled passes where possible (see _Passes)
 
     def _gather_parameters(self) -> None:
         """Move every W, b (and PReLU alpha) into one vector theta, their gradients into g.
@@ -432,6 +317,50 @@ class Network:
     def __repr__(self) -> str:
         sizes = " -> ".join([str(self.n_in)] + [str(layer.n_out) for layer in self.layers])
         return f"Network({sizes}, loss={self.loss!r})"
+
+    @contextlib.contextmanager
+    def _mode(self, training: bool):
+        """Every layer in training (or evaluation) mode for a while, then back as it was."""
+        modes = [layer.training for layer in self.layers]
+        for layer in self.layers:
+            layer.training = training
+        try:
+            yield
+        finally:
+            for layer, mode in zip(self.layers, modes, strict=True):
+                layer.training = mode
+
+    # -- the engine --------------------------------------------------------------------------
+    def _stack(self, rows: int) -> DenseStack:
+        """The passes for batches of up to `rows` samples: every layer's compiled engine
+        (:meth:`Layer.engine`) in one compiled loop, with no Python between the layers."""
+        return DenseStack([layer.engine(rows) for layer in self.layers], get_num_threads())
+
+    def _loss_and_gradient(self, out: np.ndarray, labels: np.ndarray, r: np.ndarray,
+                           grad_out: np.ndarray) -> float:
+        """J for a batch of outputs, with dJ/da^(L) written into grad_out (one compiled pass).
+
+        J is the mean or the sum over the batch, as the loss's reduction says.
+        """
+        scale = _batch_scale(self.loss, out.shape[0])
+        no_rows = np.empty(0, self.dtype)   # per-sample losses, which training does not need
+        return self.loss._kernel(out, labels, r, grad_out, no_rows, scale, True, False) * scale
+
+    def _step(self, stack: DenseStack, x: np.ndarray, labels: np.ndarray, r: np.ndarray,
+              grad_out: np.ndarray) -> tuple[float, np.ndarray]:
+        """Forward, the loss and dJ/da^(L), backward: (J, a^(L)) for one training batch.
+
+        With a compiled loss that is one call into compiled code.
+        """
+        spec = self.loss._batch_spec(grad_out.shape[1], labels.shape[0] > 0)
+        if spec:
+            scale = _batch_scale(self.loss, x.shape[0])
+            J = stack.step(x, labels, r, grad_out, *spec, scale) * scale
+            return J, stack.output[:x.shape[0]]
+        out = stack.forward(x)
+        J = self._loss_and_gradient(out, labels, r, grad_out)
+        stack.backward(grad_out)
+        return J, out
 
     # -- checking what the user hands in ---------------------------------------------------
     def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
@@ -599,7 +528,7 @@ class Network:
 
         history, opt = self.history, self.optimizer
         m = X.shape[0]
-        passes = _Passes(self.layers, self.loss, min(batch_size, m), True, self._compiled)
+        stack = self._stack(min(batch_size, m))
         theta = self._theta                    # every parameter (see _gather_parameters)
         params_and_grads = [(theta, self._grad)]
         last_good = theta.copy()               # the end of the last epoch, for a NaN loss
@@ -610,7 +539,7 @@ class Network:
             best_value, waited, best = math.inf, 0, theta.copy()
         # The epoch's samples in their shuffled order, gathered into buffers made once.
         X_epoch, target_epoch = (np.empty_like(X), np.empty_like(target)) if shuffle else (X, target)
-        trackers = self._make_trackers(passes) if diagnostics else None
+        trackers = self._make_trackers(stack) if diagnostics else None
         predicted = np.empty(m, np.intp)  # the epoch's predicted classes, batch by batch
         bar = tqdm(total=epochs, unit="epoch", disable=not progress, leave=True)
 
@@ -623,7 +552,7 @@ class Network:
                 "one, or check the data's scale")
 
         try:
-            with _InterruptFlag() as interrupt:
+            with _InterruptFlag() as interrupt, self._mode(True):
                 for _ in range(epochs):
                     if shuffle:
                         order = self.rng.permutation(m)
@@ -639,7 +568,7 @@ class Network:
                         labels = labels_epoch[start:stop] if labels_epoch.size else labels_epoch
                         r = r_epoch[start:stop] if r_epoch.size else r_epoch
                         buf = self._buffers(n)
-                        J, out = passes.step(X_epoch[start:stop], labels, r, buf["grad_out"])
+                        J, out = self._step(stack, X_epoch[start:stop], labels, r, buf["grad_out"])
                         if not math.isfinite(J):
                             diverged(f"the loss became {J}", f" (step {steps})")
                         opt.step(params_and_grads)
@@ -647,7 +576,7 @@ class Network:
                         if self.is_classifier:
                             out.argmax(axis=1, out=predicted[start:stop])
                         if diagnostics and trackers["per_step"]:
-                            self._track(trackers, passes, n)
+                            self._track(trackers, stack, n)
                         seen += n
                         steps += 1
                         if interrupt.requested:
@@ -697,24 +626,24 @@ class Network:
         return history
 
     # -- diagnostics ---------------------------------------------------------------------------
-    def _make_trackers(self, passes: _Passes) -> dict[str, Any]:
+    def _make_trackers(self, stack: DenseStack) -> dict[str, Any]:
         """The per-epoch sums behind History's diagnostics (see :meth:`_track`)."""
         L = len(self.layers)
         trackers = {"grad_sq": np.zeros(L),           # per layer, sum over steps of ||dJ/dW||^2
                     "z_max": [None] * L,              # ReLU layers: each unit's largest z so far
                     "saturation": [None] * L}         # saturating layers: see _track
-        for l, (layer, kernels) in enumerate(zip(self.layers, passes.kernels, strict=True)):  # noqa: E741
-            if kernels is not None and kernels.dead_tracking:
-                trackers["z_max"][l] = np.empty(layer.n_out, layer.dtype)
-            if kernels is not None and kernels.saturation_tracking:
+        for l, layer in enumerate(self.layers):  # noqa: E741
+            act = layer.activation
+            if act.name == "relu":
+                trackers["z_max"][l] = np.empty(layer.n_z, layer.dtype)
+            if act.saturating:
                 trackers["saturation"][l] = {
+                    "threshold": SATURATION * float(act.derivative(np.zeros(1))[0]),
                     "n_saturated": np.zeros(layer.n_out, np.int64),
                     "batch_count": np.zeros(layer.n_out, np.int64), "samples": 0,
                     "scratch": {}}  # per batch size: f'(z) and its comparison
-        if passes.stack is not None:
-            passes.stack.watch(trackers["grad_sq"], trackers["z_max"])  # the compiled passes add up
-        # Work after each step: the Layer path's sums, and the saturation counts.
-        trackers["per_step"] = passes.stack is None or any(trackers["saturation"])
+        stack.watch(trackers["grad_sq"], trackers["z_max"])  # the compiled passes add these up
+        trackers["per_step"] = any(trackers["saturation"])  # work after each step
         return trackers
 
     def _reset_trackers(self, trackers) -> None:
@@ -727,30 +656,29 @@ class Network:
                 t["n_saturated"].fill(0)
                 t["samples"] = 0
 
-    def _track(self, trackers, passes: _Passes, m: int) -> None:
-        """After a step of m samples: ||dW||^2, each ReLU unit's largest z, saturation counts.
+    def _track(self, trackers, stack: DenseStack, m: int) -> None:
+        """After a step of m samples: how many samples saturated each unit, f'(z) < threshold.
 
-        The compiled stack adds up the first two itself (:meth:`DenseStack.watch`).
+        The compiled passes add up ||dW||^2 and the ReLU units' largest z themselves
+        (:meth:`DenseStack.watch`).
         """
         for l, layer in enumerate(self.layers):  # noqa: E741
-            if passes.stack is None:
-                dW = layer.dW.reshape(-1)
-                trackers["grad_sq"][l] += np.dot(dW, dW)
-                if trackers["z_max"][l] is not None:
-                    np.maximum(trackers["z_max"][l], passes.z(l, m).max(axis=0), out=trackers["z_max"][l])
             t = trackers["saturation"][l]
-            if t is not None:
-                kernels, z = passes.kernels[l], passes.z(l, m)
-                scratch = t["scratch"].get(m)
-                if scratch is None:
-                    scratch = t["scratch"][m] = (np.empty_like(z), np.empty(z.shape, bool))
-                slope, flat = scratch
-                kernels.derivative(z.reshape(-1), slope.reshape(-1), *kernels.params,
-                                   n_threads=get_num_threads())
-                np.less(slope, kernels.saturation_threshold, out=flat)
-                np.add.reduce(flat, axis=0, out=t["batch_count"])
-                t["n_saturated"] += t["batch_count"]
-                t["samples"] += m
+            if t is None:
+                continue
+            z = stack.layers[l].z[:m]
+            scratch = t["scratch"].get(m)
+            if scratch is None:
+                scratch = t["scratch"][m] = (np.empty_like(z), np.empty(z.shape, bool))
+            slope, flat = scratch
+            if layer.activation.compiled_kernel() is None:
+                slope[...] = layer.activation.derivative(z)
+            else:
+                layer.activation.derivative(z, out=slope)
+            np.less(slope, t["threshold"], out=flat)
+            np.add.reduce(flat, axis=0, out=t["batch_count"])
+            t["n_saturated"] += t["batch_count"]
+            t["samples"] += m
 
     def _record(self, history: History, trackers, loss: float, accuracy: float, steps: int,
                 validation) -> None:
@@ -784,17 +712,18 @@ class Network:
     # -- using the trained network -------------------------------------------------------------
     def _outputs(self, X: np.ndarray) -> np.ndarray:
         """a^(L) for checked samples, in evaluation mode (a new array)."""
-        passes = _Passes(self.layers, self.loss, min(_EVAL_CHUNK, X.shape[0]), False, self._compiled)
+        stack = self._stack(min(_EVAL_CHUNK, X.shape[0]))
         out = np.empty((X.shape[0], self.n_out), self.dtype)
-        for start in range(0, X.shape[0], _EVAL_CHUNK):
-            stop = min(start + _EVAL_CHUNK, X.shape[0])
-            out[start:stop] = passes.forward(X[start:stop])
+        with self._mode(False):
+            for start in range(0, X.shape[0], _EVAL_CHUNK):
+                stop = min(start + _EVAL_CHUNK, X.shape[0])
+                out[start:stop] = stack.forward(X[start:stop])
         return out
 
     def forward(self, X: Any) -> np.ndarray:
         """The network's output a^(L) for the samples X, in the current mode (a new array)."""
         X = self._check_X(X)
-        return _Passes(self.layers, self.loss, X.shape[0], self.training, self._compiled).forward(X).copy()
+        return self._stack(X.shape[0]).forward(X).copy()
 
     __call__ = forward
 
@@ -860,7 +789,7 @@ class Network:
         X = self._check_X(X)
         target = self._check_y(y, X.shape[0])
         labels, r = self._targets(target)
-        passes = _Passes(self.layers, self.loss, X.shape[0], True, self._compiled)
+        stack = self._stack(X.shape[0])
         grad_out = np.empty((X.shape[0], self.n_out), self.dtype)
         random = [(layer.activation.rng, layer.activation.rng.bit_generator.state)
                   for layer in self.layers if isinstance(layer.activation, activations.RReLU)]
@@ -868,13 +797,14 @@ class Network:
         def J(_=None):
             for rng, state in random:
                 rng.bit_generator.state = state
-            return passes.loss_and_gradient(passes.forward(X), labels, r, grad_out)
+            return self._loss_and_gradient(stack.forward(X), labels, r, grad_out)
 
-        J()
-        passes.backward(grad_out)
-        analytic = {name: g.copy() for name, _, g in self.named_parameters()}
-        return {name: _gradcheck.check_gradient(J, p, analytic[name], eps, rtol, atol)
-                for name, p, _ in self.named_parameters()}
+        with self._mode(True):
+            J()
+            stack.backward(grad_out)
+            analytic = {name: g.copy() for name, _, g in self.named_parameters()}
+            return {name: _gradcheck.check_gradient(J, p, analytic[name], eps, rtol, atol)
+                    for name, p, _ in self.named_parameters()}
 
     # -- saving and loading -------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
@@ -979,6 +909,9 @@ class Network:
             if spec["activation"] == "prelu":
                 alpha = weights[f"layer{i}.alpha"]
                 params = {"alpha": alpha.copy() if params.get("per_unit") else float(alpha[0])}
+            if spec["activation"] not in activations.available():
+                raise ValueError(f"layer{i} uses the activation {spec['activation']!r}, which is not "
+                                 "registered: call nl.activations.register(YourActivation) before load")
             # The activation as an object: an RReLU keeps its saved seed (a Layer given the
             # name would draw a new one).
             act = activations.get(spec["activation"], **params)

@@ -122,15 +122,14 @@ class _SoftmaxFamily(activations.Activation):
     def params(self):
         return {"axis": self.axis, "temperature": self.temperature}
 
-    def forward(self, z: Any, training: bool = False, *,
+    def forward(self, z: Any, *,
                 out: np.ndarray | None = None) -> np.ndarray:
         """The function of each vector along :attr:`axis`."""
         z = as_float_array(z, "z")
         return _by_rows(type(self)._forward_kernel, {"z": z}, self.axis, out, self.temperature)
 
-    __call__ = forward
 
-    def backward(self, z: Any, dy: Any, training: bool = False, *,
+    def backward(self, z: Any, dy: Any, *,
                  out: np.ndarray | None = None) -> np.ndarray:
         """The vector-Jacobian product J(z)^T dy, row by row, without forming J."""
         z, dy = _pair(z, dy, "z", "dy")
@@ -196,7 +195,7 @@ class Softmax(_SoftmaxFamily):
     _forward_kernel = _softmax.softmax_forward
     _backward_kernel = _softmax.softmax_backward
 
-    def derivative(self, z, training=False, *, out=None):
+    def derivative(self, z, *, out=None):
         """The diagonal of the Jacobian, dy_i/dz_i = y_i (1 - y_i) / T."""
         y = self._probabilities(z)
         return _into(y * (1 - y) / self.temperature, out)
@@ -242,7 +241,7 @@ class LogSoftmax(_SoftmaxFamily):
     _forward_kernel = _softmax.log_softmax_forward
     _backward_kernel = _softmax.log_softmax_backward
 
-    def derivative(self, z, training=False, *, out=None):
+    def derivative(self, z, *, out=None):
         """The diagonal of the Jacobian, dl_i/dz_i = (1 - y_i) / T."""
         y = self._probabilities(z)
         return _into((1 - y) / self.temperature, out)
@@ -327,7 +326,7 @@ class Maxout(activations.Activation):
     def _unit_shape(self, z: np.ndarray) -> tuple[int, ...]:
         return (*z.shape[:-1], z.shape[-1] // self.pieces)
 
-    def forward(self, z, training=False, *, out=None):
+    def forward(self, z, *, out=None):
         """a[..., u] = max over the pieces of unit u."""
         z = as_float_array(z, "z")
         rows = self._pieces(z)
@@ -336,9 +335,8 @@ class Maxout(activations.Activation):
             _softmax.maxout_forward(rows, buf.reshape(-1), n_threads=get_num_threads())
         return finish_out(buf, result)
 
-    __call__ = forward
 
-    def backward(self, z, da, training=False, *, out=None):
+    def backward(self, z, da, *, out=None):
         """dz: `da` (shape of the output) routed to each unit's winning piece."""
         z = as_float_array(z, "z")
         rows = self._pieces(z)
@@ -354,7 +352,7 @@ class Maxout(activations.Activation):
                                      n_threads=get_num_threads())
         return finish_out(buf, result)
 
-    def derivative(self, z, training=False, *, out=None):
+    def derivative(self, z, *, out=None):
         """da_u/dz: 1 at each unit's winning piece, 0 at the others (shape of z)."""
         z = as_float_array(z, "z")
         self._pieces(z)  # a scalar has no pieces: the ValueError before _unit_shape indexes it

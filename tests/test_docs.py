@@ -433,7 +433,7 @@ def test_built_site_has_every_page():
         assert (HTML / f"{page}.html").exists()
 
 
-PUBLIC_MODULES = ["activations", "softmax", "losses", "perceptron", "layers", "network", "init",
+PUBLIC_MODULES = ["activations", "softmax", "losses", "perceptron", "layers", "network", "reference", "init",
                   "optim", "datasets", "gradcheck"]
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import neuronlab as nl
-from neuronlab import _torch, network
+from neuronlab import _torch, network, reference
 
 
 def blobs(m=120, seed=0):
@@ -52,13 +52,13 @@ def test_gradcheck_with_random_rrelu_slopes():
 def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     X, y = blobs(6)
     net = small_net()
-    original = network._Passes.backward
+    original = network.DenseStack.backward
 
-    def broken(passes, grad_a):
-        original(passes, grad_a)
+    def broken(stack, grad_out):
+        original(stack, grad_out)
         net.layers[1].dW *= 1.01  # a 1% error in one layer
 
-    monkeypatch.setattr(network._Passes, "backward", broken)
+    monkeypatch.setattr(network, "DenseStack", type("Broken", (network.DenseStack,), {"backward": broken}))
     results = net.gradcheck(X, y)
     assert not results["layer1.W"] and results["layer0.W"] and results["layer2.W"]
 
@@ -68,74 +68,172 @@ FIXED_KERNELS = [("identity", {}), ("binary_step", {}), ("sigmoid", {}), ("hard_
                  ("leaky_relu", {"alpha": 0.1}), ("elu", {"alpha": 0.7}), ("selu", {}), ("softplus", {}),
                  ("swish", {"beta": 1.5}), ("gelu", {}), ("gelu", {"approximate": "tanh"}),
                  ("gelu", {"approximate": "sigmoid"}), ("mish", {})]
+IN_PYTHON = [("prelu", {}), ("prelu", {"alpha": np.full(7, 0.2)}), ("rrelu", {}), ("maxout", {"pieces": 3})]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize(("hidden", "params"), FIXED_KERNELS)
-def test_compiled_stack_matches_the_layers_own_passes(hidden, params, dtype):
-    """The compiled DenseStack and Layer.forward/backward (NumPy) compute the same step."""
+@pytest.mark.parametrize(("hidden", "params"), FIXED_KERNELS + IN_PYTHON)
+def test_the_engine_computes_the_textbook_listing(hidden, params, dtype):
+    """Network, Layer and neuronlab.reference (plain NumPy) compute the same step, for every
+    layer kind: compiled activations, and those the engine calls back in Python."""
     rng = np.random.default_rng(3)
     X = rng.normal(size=(13, 4)).astype(dtype)
     y = rng.integers(0, 3, 13)
     net = nl.Network([nl.Layer(4, 7, hidden, seed=0, dtype=dtype, **params),
                       nl.Layer(7, 5, "tanh", seed=1, dtype=dtype),
-                      nl.Layer(5, 3, "identity", seed=2, dtype=dtype)])
+                      nl.Layer(5, 3, "identity", seed=2, dtype=dtype)]).eval()   # RReLU: mean slope
     for layer in net.layers:
         layer.b[...] = rng.normal(size=layer.b.shape)   # a bias that matters
-    passes = network._Passes(net.layers, net.loss, 16, training=True)   # room for 16, a batch of 13
-    assert passes.stack is not None
+    J_ref, grads = reference.network_gradients(net, X, y)
+    tol = {"rtol": 1e-12, "atol": 1e-14} if dtype == np.float64 else {"rtol": 2e-5, "atol": 2e-6}
+    # the network's passes (its compiled loop over the layers' engines)
+    stack = net._stack(16)                    # room for 16, a batch of 13
+    out = stack.forward(X).copy()
     grad = np.empty((13, 3), dtype)
     labels, r = net._targets(nl.losses.check_labels(y, 13, 3))
-    out = passes.forward(X).copy()
-    passes.loss_and_gradient(out, labels, r, grad)
-    passes.backward(grad)
-    compiled = [g.copy() for _, _, g in net.named_parameters()]
-    z_compiled = passes.z(0, 13).copy()
+    J = net._loss_and_gradient(out, labels, r, grad)
+    stack.backward(grad)
+    np.testing.assert_allclose(J, J_ref, **tol)
+    for name, _, g in net.named_parameters():
+        np.testing.assert_allclose(g, grads[name], err_msg=name, **tol)
+    z_ref = X @ net.layers[0].W.T + net.layers[0].b
+    np.testing.assert_allclose(net.layers[0].z, z_ref, **tol)
+    # each Layer alone, forward then backward
     a = X
     for layer in net.layers:
-        a = layer.forward(a)
-    tol = {"rtol": 1e-12, "atol": 1e-14} if dtype == np.float64 else {"rtol": 2e-5, "atol": 2e-6}
-    np.testing.assert_allclose(out, a, **tol)
-    np.testing.assert_allclose(z_compiled, net.layers[0]._z, **tol)
+        a = layer.forward(a).copy()
+    np.testing.assert_allclose(a, out, **tol)
     g = nl.losses.get("softmax_cross_entropy").gradient(a, y)
     for layer in reversed(net.layers):
         g = layer.backward(g)
-    for (name, _, layer_grad), c in zip(net.named_parameters(), compiled, strict=True):
-        np.testing.assert_allclose(c, layer_grad, err_msg=name, **tol)
+    for name, _, layer_grad in net.named_parameters():
+        np.testing.assert_allclose(layer_grad, grads[name], err_msg=name, **tol)
 
 
-def test_an_overflow_inside_the_network_reaches_the_output_on_both_paths():
+def test_an_overflow_inside_the_network_reaches_the_output():
     # A first layer so large that a^(1) overflows to inf: that is the network's own numbers,
-    # not bad input, so the Layer path must pass it on as the compiled pass does (it used to
-    # stop at the second layer's input check).
+    # not bad input, so it travels on to the output (the layers' own passes do not check it).
     X = np.ones((3, 2))
-    outputs = []
-    for compiled in (True, False):
-        net = small_net(hidden="elu")
-        net.layers[0].W[:] = 1e308
-        net._compiled = compiled
-        outputs.append(net.forward(X))
-    assert not np.isfinite(net.layers[1]._a_prev).all()  # the overflow happened
-    np.testing.assert_array_equal(outputs[0], outputs[1])
+    net = small_net(hidden="elu")
+    net.layers[0].W[:] = 1e308
+    out = net.forward(X)
+    assert not np.isfinite(net.layers[0].engine(3).a[:3]).all()  # the overflow happened
+    assert out.shape == (3, 3) and not np.isfinite(out).all()
+    with pytest.raises(ValueError, match="a_prev contains NaN or infinity"):   # given by a user: refused
+        net.layers[1].forward(net.layers[0].engine(3).a[:3])
+
+
+class NumpyTanh(nl.activations.Activation):
+    """tanh as a student writes it: forward and derivative in NumPy, nothing else."""
+
+    name = "numpy_tanh"
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z):
+        return 1.0 - np.tanh(z) ** 2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_students_tanh_trains_like_the_built_in(dtype):
+    """Same seeds, same data: the student's NumPy tanh and the compiled one give the same
+    history (to rounding) and pass the same checks."""
+    X, y = blobs(90)
+    X = X.astype(dtype)
+
+    def net(act):
+        return nl.Network([nl.Layer(2, 8, act, init="xavier", seed=0, dtype=dtype),
+                           nl.Layer(8, 6, act, init="xavier", seed=1, dtype=dtype),
+                           nl.Layer(6, 3, "identity", seed=2, dtype=dtype)], seed=0)
+
+    student, built_in = net(NumpyTanh()), net("tanh")
+    assert student.layers[0].activation.compiled_kernel() is None
+    assert built_in.layers[0].activation.compiled_kernel() == "tanh"
+    histories = [n.fit(X, y, epochs=5, batch_size=16, optimizer=nl.optim.SGD(0.1, momentum=0.9),
+                       validation_split=0.2, progress=False) for n in (student, built_in)]
+    rtol = 1e-12 if dtype == np.float64 else 1e-4
+    for key in ("loss", "val_loss", "accuracy", "grad_norm"):
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=rtol, err_msg=key)
+    for (name, p, _), (_, q, _) in zip(student.named_parameters(), built_in.named_parameters(), strict=True):
+        np.testing.assert_allclose(p, q, rtol=rtol, atol=rtol, err_msg=name)
+    if dtype == np.float64:
+        assert all(student.gradcheck(X[:8], y[:8]).values())
+
+
+def test_a_subclass_of_a_built_in_runs_what_it_overrides():
+    class Bent(nl.activations.Swish):
+        name = "bent"
+
+        def forward(self, z):
+            return 2.0 * z
+
+        def derivative(self, z):
+            return np.full_like(z, 2.0)
+
+    act = Bent()
+    assert act.compiled_kernel() is None
+    np.testing.assert_array_equal(act(np.array([1.0, -3.0])), [2.0, -6.0])   # __call__ -> forward
+    np.testing.assert_array_equal(act.backward(np.array([1.0]), np.array([3.0])), [6.0])
+    layer = nl.Layer(1, 1, act, seed=0)
+    layer.W[...] = 1.0
+    np.testing.assert_array_equal(layer.forward(np.array([[1.5]])), [[3.0]])
+    # a subclass that only re-parametrizes keeps its compiled loop
+    assert type("Steeper", (nl.activations.Swish,), {"name": "steeper"})(beta=2.0).compiled_kernel() == "swish"
+
+
+def test_a_students_activation_that_returns_the_wrong_shape_is_named():
+    class Wrong(nl.activations.Activation):
+        name = "wrong"
+
+        def forward(self, z):
+            return z.sum(axis=1)
+
+        def derivative(self, z):
+            return np.ones_like(z)
+
+    net = nl.Network([nl.Layer(2, 3, Wrong(), seed=0), nl.Layer(3, 2, "identity", seed=1)])
+    with pytest.raises(ValueError, match=r"Wrong.forward returned shape \(4,\) for z of shape \(4, 3\)"):
+        net.forward(np.ones((4, 2)))
+
+
+def test_an_activation_without_a_derivative_says_what_to_define():
+    class OnlyForward(nl.activations.Activation):
+        name = "only_forward"
+
+        def forward(self, z):
+            return z
+
+    with pytest.raises(NotImplementedError, match="defines no derivative"):
+        OnlyForward().backward(np.ones(2), np.ones(2))
+
+
+@pytest.mark.parametrize("pieces", [1, 2, 3])
+def test_maxout_is_a_hidden_layer(pieces, tmp_path):
+    X, y = blobs(60)
+    net = nl.Network([nl.Layer(2, 6, "maxout", pieces=pieces, seed=0), nl.Layer(6, 3, "identity", seed=1)],
+                     seed=0)
+    assert net.layers[0].W.shape == (6 * pieces, 2)
+    assert all(net.gradcheck(X[:9], y[:9]).values())
+    history = net.fit(X, y, epochs=30, optimizer=nl.optim.SGD(0.1, momentum=0.9), progress=False)
+    assert history.loss[-1] < history.loss[0] and net.score(X, y) > 0.9
+    assert len(history.grad_norm[-1]) == 2 and history.dead_relu[-1] == [None, None]
+    net.save(tmp_path / "maxout.npz")
+    again = nl.Network.load(tmp_path / "maxout.npz")
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
 
 
 @pytest.mark.parametrize("hidden", ["relu", "tanh"])
-def test_compiled_and_layer_paths_train_alike(hidden):
-    """fit through the compiled stack and through Layer.forward/backward: same weights, same diagnostics."""
-    X, y = blobs(90)
-    nets = [small_net(hidden=hidden), small_net(hidden=hidden)]
-    nets[1]._compiled = False
-    histories = [net.fit(X, y, epochs=4, batch_size=16, optimizer=nl.optim.Adam(0.05),
-                         validation_split=0.2, progress=False) for net in nets]
-    for (name, p, _), (_, q, _) in zip(nets[0].named_parameters(), nets[1].named_parameters(), strict=True):
-        np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12, err_msg=name)
-    h, g = histories
-    np.testing.assert_allclose(h.loss, g.loss, rtol=1e-10)
-    np.testing.assert_allclose(h.val_loss, g.val_loss, rtol=1e-10)
-    np.testing.assert_allclose(h.grad_norm, g.grad_norm, rtol=1e-9)
-    assert h.dead_relu == g.dead_relu and h.saturated == g.saturated and h.accuracy == g.accuracy
-    assert (h.dead_relu[0][0] is None) == (hidden == "tanh")
-    assert (h.saturated[0][0] is None) == (hidden == "relu")
+def test_diagnostics_of_the_engine_match_the_listing(hidden):
+    """fit's per-layer gradient norms are those of the NumPy listing for the same weights."""
+    X, y = blobs(32)
+    net = small_net(hidden=hidden)
+    _, grads = reference.network_gradients(net, X, y)   # at the weights of the one step below
+    history = net.fit(X, y, epochs=1, batch_size=32, shuffle=False, progress=False)
+    expected = [float(np.linalg.norm(grads[f"layer{i}.W"])) for i in range(3)]
+    np.testing.assert_allclose(history.grad_norm[0], expected, rtol=1e-10)
+    assert (history.dead_relu[0][0] is None) == (hidden == "tanh")
+    assert (history.saturated[0][0] is None) == (hidden == "relu")
 
 
 LOSSES = [("softmax_cross_entropy", {}), ("softmax_cross_entropy", {"label_smoothing": 0.1}),
@@ -146,8 +244,8 @@ LOSSES = [("softmax_cross_entropy", {}), ("softmax_cross_entropy", {"label_smoot
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(("loss", "params"), LOSSES)
-def test_compiled_step_matches_the_python_step(loss, params, dtype):
-    """One training step in one compiled call (forward, loss, backward) against the Python route."""
+def test_the_fused_step_matches_the_listing(loss, params, dtype):
+    """One training step in one compiled call (forward, loss, backward) against the NumPy listing."""
     rng = np.random.default_rng(5)
     loss = nl.losses.get(loss, **params)
     # outputs the loss can take: probabilities for cross-entropy and BCE, log-probabilities for NLL
@@ -155,36 +253,27 @@ def test_compiled_step_matches_the_python_step(loss, params, dtype):
     last = top.get(loss.name, "identity")
     X = rng.normal(size=(11, 4)).astype(dtype)
     class_labels, target_rows = rng.integers(0, 3, 11), rng.uniform(size=(11, 3))
-    steps = []
-    for compiled in (True, False):
-        net = nl.Network([nl.Layer(4, 6, "elu", seed=0, dtype=dtype), nl.Layer(6, 3, last, seed=1, dtype=dtype)],
-                         loss=loss)
-        if loss.name == "nll":   # a log-softmax output, so that y_k = ln p_k is a log-probability
-            net.layers[1].b[...] = -3.0
-        target = net._check_y(class_labels if net.is_classifier else target_rows, 11)
-        labels, r = net._targets(target)
-        passes = network._Passes(net.layers, net.loss, 11, True, compiled)
-        assert (passes.stack is not None) == compiled
-        grad = np.empty((11, 3), dtype)
-        J, out = passes.step(X, labels, r, grad)
-        steps.append((J, out.copy(), grad.copy(), [g.copy() for _, _, g in net.named_parameters()]))
-    (J1, out1, g1, p1), (J2, out2, g2, p2) = steps
+    net = nl.Network([nl.Layer(4, 6, "elu", seed=0, dtype=dtype), nl.Layer(6, 3, last, seed=1, dtype=dtype)],
+                     loss=loss)
+    if loss.name == "nll":   # a log-softmax output, so that y_k = ln p_k is a log-probability
+        net.layers[1].b[...] = -3.0
+    y = class_labels if net.is_classifier else target_rows.astype(dtype)
+    J_ref, grads = reference.network_gradients(net, X, y)
+    labels, r = net._targets(net._check_y(y, 11))
+    grad = np.empty((11, 3), dtype)
+    J, _ = net._step(net._stack(11), X, labels, r, grad)
     tol = {"rtol": 1e-12, "atol": 1e-14} if dtype == np.float64 else {"rtol": 1e-5, "atol": 1e-6}
-    np.testing.assert_allclose(J1, J2, **tol)
-    np.testing.assert_allclose(out1, out2, **tol)
-    np.testing.assert_allclose(g1, g2, **tol)
-    for a, b in zip(p1, p2, strict=True):
-        np.testing.assert_allclose(a, b, **tol)
+    np.testing.assert_allclose(J, J_ref, **tol)
+    for name, _, g in net.named_parameters():
+        np.testing.assert_allclose(g, grads[name], err_msg=name, **tol)
 
 
-def test_compiled_stack_rejects_what_it_cannot_hold():
-    from neuronlab._kernels._dense import DenseStack
+def test_the_engine_rejects_what_it_cannot_hold():
+    from neuronlab._kernels._dense import DenseLayer, DenseStack
 
     W, b = np.zeros((3, 2)), np.zeros(3)
-    buffers = [np.zeros((4, 3))]
-    args = [[W], [b], [np.zeros_like(W)], [np.zeros_like(b)], [0], [()], buffers,
-            [np.zeros((4, 3))], [np.zeros((4, 3))], [np.zeros((4, 2))]]
-    stack = DenseStack(*args)
+    layer = DenseLayer(W, b, np.zeros_like(W), np.zeros_like(b), 3, 0, (), 4)
+    stack = DenseStack([layer])
     with pytest.raises(ValueError, match="x has 5 rows; between 1 and 4"):
         stack.forward(np.zeros((5, 2)))
     with pytest.raises(ValueError, match="2 columns"):
@@ -194,10 +283,15 @@ def test_compiled_stack_rejects_what_it_cannot_hold():
     stack.forward(np.ones((2, 2)))
     with pytest.raises(ValueError, match="grad_out has 3 rows but the last forward pass had 2"):
         stack.backward(np.zeros((3, 3)))
-    with pytest.raises(ValueError, match=r"dW\[0\] must be a C-contiguous float64 array"):
-        DenseStack(*args[:2], [np.zeros((2, 3))], *args[3:])
-    with pytest.raises(ValueError, match="kinds"):
-        DenseStack(*args[:4], [999], *args[5:])
+    with pytest.raises(ValueError, match=r"dW must be a C-contiguous float64 array"):
+        DenseLayer(W, b, np.zeros((2, 3)), np.zeros_like(b), 3, 0, (), 4)
+    with pytest.raises(ValueError, match="kind 999"):
+        DenseLayer(W, b, np.zeros_like(W), np.zeros_like(b), 3, 999, (), 4)
+    with pytest.raises(TypeError, match="needs activate and backpropagate"):
+        DenseLayer(W, b, np.zeros_like(W), np.zeros_like(b), 3, -1, (), 4)
+    with pytest.raises(ValueError, match="takes 2 inputs but layers"):
+        DenseStack([DenseLayer(W.T.copy(), np.zeros(2), np.zeros((2, 3)), np.zeros(2), 2, 0, (), 4), layer,
+                    layer])
 
 
 # -- training ---------------------------------------------------------------------------------
@@ -451,7 +545,7 @@ def test_bad_input_is_rejected_before_any_work():
         net.predict(np.ones((2, 3)))
     with pytest.raises(ValueError, match="takes 3 inputs but layers"):
         nl.Network([nl.Layer(2, 4), nl.Layer(3, 2)])
-    with pytest.raises(ValueError, match="softmax, which is not elementwise"):
+    with pytest.raises(ValueError, match="uses softmax as its activation"):
         nl.Network([nl.Layer(2, 3, "softmax")])
     with pytest.raises(TypeError, match="optimizer"):
         net.fit(X, y, optimizer=3, progress=False)

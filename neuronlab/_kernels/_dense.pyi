@@ -1,10 +1,34 @@
-# The compiled forward and backward passes of a stack of dense layers (see _dense.pyx).
-from collections.abc import Sequence
+# The engine: one dense layer's compiled passes, and a network's stack of them (see _dense.pyx).
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 Float = NDArray[np.float32] | NDArray[np.float64]
+
+class DenseLayer:
+    max_rows: int
+    rows: int
+    single: bool
+    kind: int
+    dtype: np.dtype
+    n_in: int
+    n_out: int
+    params: tuple[float, ...]
+    a_prev: Float | None
+    z: Float
+    a: Float
+    delta: Float
+    grad_prev: Float
+    activate: Callable[[Float, Float], object] | None
+    backpropagate: Callable[[Float, Float, Float], object] | None
+    def __init__(self, W: Float, b: Float, dW: Float, db: Float, n_out: int, kind: int,
+                 params: tuple[float, ...], max_rows: int,
+                 activate: Callable[[Float, Float], object] | None = None,
+                 backpropagate: Callable[[Float, Float, Float], object] | None = None) -> None: ...
+    def holds(self, W: Float, b: Float, dW: Float, db: Float) -> bool: ...
+    def forward(self, x: Float, n_threads: int = 1) -> Float: ...
+    def backward(self, grad_a: Float, n_threads: int = 1) -> Float: ...
 
 class DenseStack:
     n_layers: int
@@ -12,11 +36,9 @@ class DenseStack:
     max_rows: int
     rows: int
     single: bool
-    dtype: np.dtype
-    outputs: list[Float]
-    def __init__(self, W: list[Float], b: list[Float], dW: list[Float], db: list[Float],
-                 kinds: list[int], params: list[Sequence[float]], z: list[Float], a: list[Float],
-                 delta: list[Float], grad_prev: list[Float], n_threads: int = 1) -> None: ...
+    layers: list[DenseLayer]
+    output: Float
+    def __init__(self, layers: list[DenseLayer], n_threads: int = 1) -> None: ...
     def watch(self, grad_sq: NDArray[np.float64], z_max: Sequence[Float | None]) -> None: ...
     def forward(self, x: Float) -> Float: ...
     def backward(self, grad_out: Float) -> None: ...
