@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 KERNEL_SOURCES := $(wildcard neuronlab/_kernels/*.pyx.tp neuronlab/_kernels/*.pxd neuronlab/_kernels/*.h neuronlab/_kernels/nl_*.c neuronlab/_kernels/_generate.py)
 
-.PHONY: help demo build test test-debug test-portable fuzz asan bench lint docs clean
+.PHONY: help demo build test test-debug test-portable fuzz asan bench lint docs translations clean
 
 help:
 	@echo "make demo        set up .venv and train a digit classifier (figures in ./neuronlab-demo/)"
@@ -16,7 +16,8 @@ help:
 	@echo "make asan        the kernel tests against an AddressSanitizer build"
 	@echo "make bench       time every kernel against NumPy, SciPy and PyTorch"
 	@echo "make lint        ruff"
-	@echo "make docs        build the textbook into docs/_build/html and run its doctests"
+	@echo "make docs        build the textbook (English and Chinese) into docs/_build/html and run its doctests"
+	@echo "make translations  refresh the Chinese catalogs in docs/locale after an English edit"
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -107,6 +108,7 @@ lint: $(VENV)/.installed
 # apt-get when missing and we are root, otherwise that one test is skipped.
 DOCS_BUILD := docs/_build
 SPHINX     := $(PY) -m sphinx -W --keep-going -q -d $(DOCS_BUILD)/doctrees
+SPHINX_ZH  := $(PY) -m sphinx -W --keep-going -q -d $(DOCS_BUILD)/doctrees-zh_CN -D language=zh_CN
 
 # The `docs` extra of pyproject.toml, installed without reinstalling neuronlab itself
 # (pip install -e ".[docs]" would compile the kernels once more).
@@ -126,10 +128,22 @@ docs: build $(VENV)/.docs-installed
 	@# From scratch every time: the pages are generated from neuronlab's code and kernels,
 	@# which Sphinx's incremental rebuild does not track (a cached figure would go stale).
 	@# sphinx-gallery reruns a tutorial only when its own source changed: start it afresh too.
-	rm -rf $(DOCS_BUILD)/doctrees $(DOCS_BUILD)/plot_directive docs/auto_tutorials
+	rm -rf $(DOCS_BUILD)/doctrees* $(DOCS_BUILD)/plot_directive docs/auto_tutorials $(DOCS_BUILD)/gettext
 	$(SPHINX) -b html docs $(DOCS_BUILD)/html
 	$(SPHINX) -b doctest docs $(DOCS_BUILD)/doctest
-	$(PY) -m pytest tests/test_docs.py tests/test_tutorials.py -q -m built_docs
+	@# The Chinese edition: the same sources and figures with the catalogs of docs/locale
+	@# (its own doctree cache: the language changes every page's text).
+	$(SPHINX_ZH) -b html docs $(DOCS_BUILD)/html/zh_CN
+	@# The English messages as they are now, for the test that every one is translated.
+	$(SPHINX) -b gettext docs $(DOCS_BUILD)/gettext
+	$(PY) -m pytest tests/test_docs.py tests/test_tutorials.py tests/test_i18n.py -q -m built_docs
+
+# After editing English text: refresh the Chinese catalogs (new messages empty, changed ones
+# fuzzy), translate what tests/test_i18n.py lists, and commit both together.
+translations: build $(VENV)/.docs-installed
+	$(SPHINX) -b gettext docs $(DOCS_BUILD)/gettext
+	$(PY) -m sphinx_intl update -p $(DOCS_BUILD)/gettext -l zh_CN -d docs/locale -w 0 --line-width=-1 >/dev/null
+	$(PY) -m pytest tests/test_i18n.py -q -p no:cacheprovider -k catalogs || true
 
 clean:
 	rm -rf build docs/_build $(VENV) neuronlab/_kernels/*.so neuronlab/_kernels/*.c neuronlab/_kernels/_elementwise.pyx

@@ -29,16 +29,31 @@ extensions = [
 ]
 
 root_doc = "index"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "locale"]
 language = "en"
 nitpicky = False
+
+# -- two languages, one source ---------------------------------------------------------
+# The Chinese edition is this same source built with ``-D language=zh_CN``: Sphinx swaps
+# each paragraph, title and table cell for its translation in locale/zh_CN/LC_MESSAGES
+# (one .po catalog per page). Formulas, code and figures are not messages, so they cannot
+# differ between the editions. ``make translations`` refreshes the catalogs after an
+# English edit; tests/test_i18n.py fails while any message is untranslated or fuzzy.
+locale_dirs = ["locale/"]
+gettext_compact = False      # one catalog per page: a translator works on one page at a time
+gettext_uuid = False
+gettext_location = False     # no line numbers: moving a paragraph does not touch the catalogs
+gettext_last_translator = "neuronlab"
+gettext_additional_targets = []   # literal blocks and math stay untranslated
 
 # -- HTML ------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = "neuronlab"
 html_static_path = ["_static"]
+templates_path = ["_templates"]
 html_theme_options = {
     "navigation_with_keys": False,
+    "navbar_end": ["language-switch", "theme-switcher", "navbar-icon-links"],
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
     "footer_end": [],
