@@ -135,14 +135,15 @@ docs: build $(VENV)/.docs-installed
 	@# (its own doctree cache: the language changes every page's text).
 	$(SPHINX_ZH) -b html docs $(DOCS_BUILD)/html/zh_CN
 	@# The English messages as they are now, for the test that every one is translated.
-	$(SPHINX) -b gettext docs $(DOCS_BUILD)/gettext
+	$(PY) -m sphinx -W --keep-going -q -d $(DOCS_BUILD)/doctrees-gettext -b gettext docs $(DOCS_BUILD)/gettext
 	$(PY) -m pytest tests/test_docs.py tests/test_tutorials.py tests/test_i18n.py -q -m built_docs
 
 # After editing English text: refresh the Chinese catalogs (new messages empty, changed ones
 # fuzzy), translate what tests/test_i18n.py lists, and commit both together.
 translations: build $(VENV)/.docs-installed
-	$(SPHINX) -b gettext docs $(DOCS_BUILD)/gettext
-	$(PY) -m sphinx_intl update -p $(DOCS_BUILD)/gettext -l zh_CN -d docs/locale -w 0 --line-width=-1 >/dev/null
+	$(PY) -m sphinx -W --keep-going -q -d $(DOCS_BUILD)/doctrees-gettext -b gettext docs $(DOCS_BUILD)/gettext
+	$(PY) -m sphinx_intl update -p $(DOCS_BUILD)/gettext -l zh_CN -d docs/locale -w 0 >/dev/null
+	$(PY) docs/tidy_catalogs.py
 	$(PY) -m pytest tests/test_i18n.py -q -p no:cacheprovider -k catalogs || true
 
 clean:

@@ -46,6 +46,26 @@ gettext_location = False     # no line numbers: moving a paragraph does not touc
 gettext_last_translator = "neuronlab"
 gettext_additional_targets = []   # literal blocks and math stay untranslated
 
+
+def _glossary_dictionary() -> str:
+    """A jieba dictionary of the glossary's Chinese terms, for the Chinese search index.
+
+    jieba does not know 激活函数 or 交叉熵 as words and would index only their parts (and
+    drop the one-character 熵); with this list a search for a whole term finds its pages.
+    """
+    import re
+
+    with open(os.path.join(HERE, "glossary.rst"), encoding="utf-8") as f:
+        terms = re.findall(r"^      ([\u4e00-\u9fff][^\s(（.,，]*)", f.read(), re.MULTILINE)
+    path = os.path.join(HERE, "_build", "jieba-glossary.txt")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(f"{term} 1000 n\n" for term in sorted(set(terms)))
+    return path
+
+
+html_search_options = {"dict": _glossary_dictionary()}   # read by the Chinese search only
+
 # -- HTML ------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = "neuronlab"

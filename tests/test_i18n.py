@@ -74,9 +74,16 @@ def page_of(catalog: Path, base: Path = LOCALE) -> str:
 _API_SOURCE = None
 
 
+# sphinx-gallery writes each tutorial's run time into its page: a new message every build.
+_RUN_TIME = re.compile(r"^\*\*Total running time of the script:\*\*")
+
+
 def required(page: str, msgid: str) -> bool:
-    """Whether a message must be translated: all of them but the API's docstrings."""
+    """Whether a message must be translated: all of them but the API's docstrings and the
+    tutorials' run times."""
     global _API_SOURCE
+    if _RUN_TIME.match(msgid):
+        return False
     if page != "api":
         return True
     if _API_SOURCE is None:
@@ -210,7 +217,7 @@ def english_pages() -> list[str]:
     if not HTML.is_dir():
         return []
     return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-                  if "zh_CN" not in p.relative_to(HTML).parts and not p.name.startswith("_"))
+                  if not any(part == "zh_CN" or part.startswith("_") for part in p.relative_to(HTML).parts))
 
 
 def _main(html: str) -> str:
@@ -219,11 +226,20 @@ def _main(html: str) -> str:
 
 
 def invariant_parts(html: str) -> dict[str, list[str]]:
-    """What a translation may not touch: display math, inline math, code blocks, images."""
+    """What a translation may not touch: display math, inline math, code blocks, images.
+
+    Inline formulas are compared as a sorted list, whitespace collapsed: a Chinese sentence
+    may name them in another order, and a line break inside one is only the source's.
+    """
     body = _main(html)
+
+    def squeeze(formulas):
+        return sorted(re.sub(r"\s+", " ", f) for f in formulas)
+
     return {
         "math": re.findall(r'<div class="math[^"]*"[^>]*>(.*?)</div>', body, re.DOTALL),
-        "inline math": re.findall(r'<span class="math notranslate nohighlight">(.*?)</span>', body, re.DOTALL),
+        "inline math": squeeze(re.findall(r'<span class="math notranslate nohighlight">(.*?)</span>',
+                                          body, re.DOTALL)),
         "code": [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<pre>(.*?)</pre>", body, re.DOTALL)],
         "figures": re.findall(r'<img[^>]*src="([^"]+)"', body),
     }
@@ -273,7 +289,9 @@ def test_chinese_search_index_finds_words(word, page):
     raw = (HTML_ZH / "searchindex.js").read_text(encoding="utf-8")
     index = json.loads(raw[raw.index("(") + 1: raw.rindex(")")])
     docnames = index["docnames"]
-    hits = index["terms"].get(word)
-    assert hits is not None, f"{word} is not a term of the Chinese search index"
-    hits = hits if isinstance(hits, list) else [hits]
+    hits = set()
+    for kind in ("terms", "titleterms"):   # a word of a page's titles is listed only there
+        found = index[kind].get(word, [])
+        hits |= set(found if isinstance(found, list) else [found])
+    assert hits, f"{word} is not a term of the Chinese search index"
     assert docnames.index(page) in hits, f"{word} does not lead to {page}"
