@@ -125,6 +125,15 @@ docs: build $(VENV)/.docs-installed
 	    { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || \
 	    echo "docs: could not install chromium; the browser test will be skipped"; \
 	  else echo "docs: chromium missing and not root; the browser test will be skipped"; fi; }
+	@# A font with Chinese glyphs for the browser test of the Chinese edition (the site itself
+	@# names a font stack and downloads nothing).
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "docs: installing fonts-wqy-microhei (apt-get) for the Chinese edition's browser test"; \
+	    apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q fonts-wqy-microhei >/dev/null; } || \
+	    echo "docs: could not install a CJK font; the Chinese browser test will fail"; \
+	  else echo "docs: no CJK font and not root; the Chinese browser test will be skipped"; fi; }
 	@# From scratch every time: the pages are generated from neuronlab's code and kernels,
 	@# which Sphinx's incremental rebuild does not track (a cached figure would go stale).
 	@# sphinx-gallery reruns a tutorial only when its own source changed: start it afresh too.

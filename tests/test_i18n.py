@@ -19,10 +19,14 @@ document (and like ``help()``): only that page's own words are translated.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from html import unescape
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -295,3 +299,58 @@ def test_chinese_search_index_finds_words(word, page):
         hits |= set(found if isinstance(found, list) else [found])
     assert hits, f"{word} is not a term of the Chinese search index"
     assert docnames.index(page) in hits, f"{word} does not lead to {page}"
+
+
+# ----------------------------------------------------------------------------------------
+# In a real browser: Chinese glyphs, not tofu boxes
+# ----------------------------------------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def cjk_fonts() -> str:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return ""
+    return subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout
+
+
+def screenshot(url: str, path: Path, size: str = "1280,1600") -> np.ndarray:
+    """A headless chromium screenshot of `url` (no network) as an RGB array."""
+    from PIL import Image
+
+    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-dev-shm-usage", "--allow-file-access-from-files", "--hide-scrollbars",
+            "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=15000", f"--window-size={size}", f"--screenshot={path}", url]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and path.exists(), f"chromium failed: {done.stderr[-2000:]}"
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+@pytest.mark.built_docs
+@needs_build
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (`make docs` installs it as root)")
+@pytest.mark.skipif(os.geteuid() != 0 and not cjk_fonts(),
+                    reason="no CJK font and not root to install one (`make docs` installs fonts-wqy-microhei)")
+def test_chinese_text_renders_as_glyphs_not_tofu(tmp_path):
+    """Two different Chinese words must look different. Without a font that has their
+    glyphs, the browser draws the same empty box for every character (tofu), and the two
+    screenshots would be alike."""
+    assert cjk_fonts(), "fontconfig knows no font with Chinese glyphs"
+    css = (HTML_ZH / "_static" / "neuronlab.css").as_uri()
+    pictures = []
+    for word in ("激活函数", "梯度下降"):
+        page = tmp_path / f"{len(pictures)}.html"
+        page.write_text(f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+                        f'<link rel="stylesheet" href="{css}"></head>'
+                        f'<body style="margin:0;font-size:64px">{word}</body></html>', encoding="utf-8")
+        pictures.append(screenshot(page.as_uri(), tmp_path / f"{len(pictures)}.png", "400,100"))
+    ink = [(p < 128).any(axis=2) for p in pictures]
+    assert all(i.sum() > 500 for i in ink), "no text was drawn"
+    assert (ink[0] != ink[1]).sum() > 0.2 * ink[0].sum(), "the two words look alike: tofu boxes"
+    # The real page, kept for a person to look at (docs/_build/screenshots).
+    shots = DOCS / "_build" / "screenshots"
+    shots.mkdir(exist_ok=True)
+    for page in ("activations/sigmoid", "backprop", "auto_tutorials/01_perceptron_logic"):
+        screenshot((HTML_ZH / f"{page}.html").as_uri(), shots / f"zh_{page.replace('/', '_')}.png")
+    screenshot((HTML_ZH / "search.html").as_uri() + "?q=激活函数", shots / "zh_search.png")
