@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
-KERNEL_SOURCES := $(wildcard neuronlab/_kernels/*.pyx.tp neuronlab/_kernels/*.pxd neuronlab/_kernels/*.h neuronlab/_kernels/nl_*.c neuronlab/_kernels/_generate.py)
+KERNEL_SOURCES := $(wildcard neuronlab/_kernels/*.pyx.tp neuronlab/_kernels/*.pxd neuronlab/_kernels/*.h neuronlab/_kernels/_generate.py \
+                    neuronlab/_kernels/fastmath/*.h neuronlab/_kernels/fastmath/nl_*.c)
 
 .PHONY: help demo build test test-debug test-portable fuzz asan bench lint docs translations clean
 
@@ -30,7 +31,7 @@ $(VENV)/.installed: pyproject.toml setup.py
 # test is repeated inside the recipe: on a fresh clone make decides to run this recipe
 # before the editable install above has built the kernels and touched the stamp, and
 # without the test the kernels would be compiled a second time.
-build/.kernels: $(VENV)/.installed setup.py $(KERNEL_SOURCES) $(wildcard neuronlab/_kernels/*.pyx)
+build/.kernels: $(VENV)/.installed setup.py $(KERNEL_SOURCES) $(wildcard neuronlab/_kernels/*.pyx neuronlab/_kernels/fastmath/*.pyx)
 	@if [ ! -f $@ ] || [ -n "$$(find $^ -newer $@)" ]; then \
 	  echo "$(PY) setup.py -q build_ext --inplace"; $(PY) setup.py -q build_ext --inplace; \
 	else echo "kernels are up to date (built by the editable install)"; fi
@@ -61,8 +62,8 @@ test-debug: $(VENV)/.installed
 	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
 
 # The whole suite against a portable build: no -march=native, so no AVX-512 (the float tanh
-# falls back from nl_tanhf.c's table to nl_tanhf) and no fused multiply-add unless the code
-# asks for one. Restores the fast build afterwards.
+# falls back from fastmath/nl_tanhf.c's table to nl_tanhf) and no fused multiply-add unless
+# the code asks for one. Restores the fast build afterwards.
 test-portable: $(VENV)/.installed
 	NEURONLAB_PORTABLE=1 $(PY) setup.py -q build_ext --inplace
 	$(PY) -m pytest -q -p no:cacheprovider; \
@@ -155,5 +156,7 @@ translations: build $(VENV)/.docs-installed
 	$(PY) docs/tidy_catalogs.py
 	$(PY) -m pytest tests/test_i18n.py -q -p no:cacheprovider -k catalogs || true
 
+# The .c files in neuronlab/_kernels/ are all Cython's; in fastmath/, nl_tanhf.c is a source.
 clean:
-	rm -rf build docs/_build $(VENV) neuronlab/_kernels/*.so neuronlab/_kernels/*.c neuronlab/_kernels/_elementwise.pyx
+	rm -rf build docs/_build $(VENV) neuronlab/_kernels/*.so neuronlab/_kernels/*.c neuronlab/_kernels/_elementwise.pyx \
+	  neuronlab/_kernels/fastmath/*.so neuronlab/_kernels/fastmath/_fastmath.c

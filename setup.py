@@ -30,6 +30,7 @@ from setuptools import Extension, setup
 
 HERE = Path(__file__).resolve().parent
 KERNELS = HERE / "neuronlab" / "_kernels"
+FASTMATH = KERNELS / "fastmath"  # the vector maths: headers, nl_tanhf.c, the _fastmath test module
 
 
 def flag(name: str) -> bool:
@@ -131,20 +132,23 @@ def extensions() -> list[Extension]:
     force = not stamp.exists() or stamp.read_text() != mode
     stamp.parent.mkdir(exist_ok=True)
     stamp.write_text(mode)
-    c_sources = [str(c.relative_to(HERE)) for c in sorted(KERNELS.glob("nl_*.c"))]
+    c_sources = [str(c.relative_to(HERE)) for c in sorted(FASTMATH.glob("nl_*.c"))]
+    headers = [str(h.relative_to(HERE)) for h in sorted([*KERNELS.glob("*.h"), *FASTMATH.glob("*.h")])]
     modules = [
         Extension(
-            f"neuronlab._kernels.{pyx.stem}",
+            # neuronlab._kernels._softmax, ..., neuronlab._kernels.fastmath._fastmath
+            ".".join(pyx.relative_to(HERE).with_suffix("").parts),
             # with the hand-written C (nl_*.c): each module links its own copy, like a header
             [str(pyx.relative_to(HERE)), *c_sources],
+            # one include root: the sources name "nl_math.h" and "fastmath/nl_stream.h"
             include_dirs=[str(KERNELS)],
             # the C headers: Cython tracks .pxd files itself, but not what they include
-            depends=[str(h.relative_to(HERE)) for h in sorted(KERNELS.glob("*.h"))],
+            depends=headers,
             extra_compile_args=cflags,
             extra_link_args=ldflags,
             define_macros=macros,
         )
-        for pyx in sorted(KERNELS.glob("*.pyx"))
+        for pyx in sorted([*KERNELS.glob("*.pyx"), *FASTMATH.glob("*.pyx")])
     ]
     # The one place where compiler directives are set.
     directives = {

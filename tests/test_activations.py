@@ -32,7 +32,7 @@ ORDERS = {0: "forward", 1: "derivative", 2: "second_derivative"}
 # v = sqrt(8/pi)(x + 0.044715 x^3), swish's beta x for beta not a power of two. For those
 # (kernel, order) the tolerance adds SENSITIVE[...] * eps * |x f^(n+1)(x)|: the error of
 # perturbing x by that many ulp. gelu needs none in its tails (its Phi and e^(-x^2/2) take
-# x^2 to twice the working precision, nl_fastmath.h), only at the root of gelu'.
+# x^2 to twice the working precision, fastmath/nl_fastmath.h), only at the root of gelu'.
 SENSITIVE = {
     # gelu' = Phi + x phi cancels at its root x = -0.7518, where each term is about |x f''|.
     ("gelu", 1): 1,

@@ -164,6 +164,30 @@ def test_every_literalinclude_in_the_sources_resolves():
     assert not problems, "\n".join(problems)
 
 
+# A path in backquotes with at least one folder, to a source or text file.
+NAMED_PATH = re.compile(r"`((?:\.\./)*(?:[\w.-]+/)+[\w.-]+\.(?:h|c|py|pyx|pxd|pyi|tp|rst|md|toml))`")
+
+
+def test_every_path_named_in_the_prose_exists():
+    """Files named in the textbook and the READMEs, after files moved (the vector maths went
+    to neuronlab/_kernels/fastmath/). A path counts from the repository, from the folder of
+    the page that names it, or from neuronlab/_kernels/, as the kernels chapter says."""
+    def exists(page: Path, path: str) -> bool:
+        return any((base / path).is_file() for base in (ROOT, page.parent, ROOT / "neuronlab" / "_kernels"))
+
+    pages = [*rst_sources(), ROOT / "README.md", *sorted((ROOT / "neuronlab").rglob("README.md"))]
+    named = [(page, m.group(1)) for page in pages for m in NAMED_PATH.finditer(page.read_text(encoding="utf-8"))]
+    assert len(named) > 20
+    missing = [f"{page.relative_to(ROOT)}: {path}" for page, path in named if not exists(page, path)]
+    assert not missing, "named but not there:\n" + "\n".join(missing)
+
+
+def test_kernels_chapter_points_to_the_vector_maths_folder():
+    text = (DOCS / "kernels.rst").read_text(encoding="utf-8")
+    assert "neuronlab/_kernels/fastmath/README.md" in text
+    assert (ROOT / "neuronlab" / "_kernels" / "fastmath" / "README.md").is_file()
+
+
 def test_fused_kernel_markers_surround_the_code_they_name():
     # The loss chapter explains these three functions; the markers must stay around them.
     blocks = activation_pages.kernel_blocks(ROOT / "neuronlab" / "_kernels" / "_losses.pyx")

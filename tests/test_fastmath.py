@@ -2,8 +2,8 @@
 
 The activation kernels compute expm1 (elu, selu), log1p (softplus), tanh and the normal
 distribution function Phi with e^(-x^2/2) (gelu) with the branch-free inline code of
-``neuronlab/_kernels/nl_fastmath.h``; ``_fastmath`` runs the same code in the same kind
-of compiled (vectorized) loop. Each function is held, for
+``neuronlab/_kernels/fastmath/nl_fastmath.h``; ``_fastmath`` (beside it) runs the same code
+in the same kind of compiled (vectorized) loop. Each function is held, for
 float32 and float64, to a stated bound in ulp of the exact value (the error divided by
 the spacing of the floating-point numbers at the exact value, with the subnormal spacing
 below the normal range) over dense random samples of its whole domain and the edge cases:
@@ -21,7 +21,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from neuronlab._kernels import _fastmath
+from neuronlab._kernels.fastmath import _fastmath
 
 DTYPES = [np.float32, np.float64]
 DPS = 40  # 130 bits: the exact value to far below an ulp of a double

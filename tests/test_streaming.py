@@ -1,12 +1,13 @@
 """Large outputs are written with streaming stores, or prefetched, and that changes no value.
 
 From ``STREAM_MIN_BYTES`` of output on, the memory-bound loops compute each chunk a tile at
-a time into a buffer and stream the buffer out (``nl_stream.h``). The tiles start where the
-plain loop's vectors start, so every element goes through the same vector or scalar code,
-and a large array must give, bit for bit, what the same loop gives on pieces too small to
-stream. The output is placed at every offset that matters: on a 64-byte boundary, at
-NumPy's usual 16 bytes past one, one element past one, and at an address that is not a
-multiple of the element size (nothing can be aligned: no streaming at all).
+a time into a buffer and stream the buffer out
+(``neuronlab/_kernels/fastmath/nl_stream.h``). The tiles start where the plain loop's
+vectors start, so every element goes through the same vector or scalar code, and a large
+array must give, bit for bit, what the same loop gives on pieces too small to stream. The
+output is placed at every offset that matters: on a 64-byte boundary, at NumPy's usual 16
+bytes past one, one element past one, and at an address that is not a multiple of the
+element size (nothing can be aligned: no streaming at all).
 
 The loops that do not stream prefetch from ``PREFETCH_MIN_BYTES`` on: each chunk is computed
 in blocks of fixed length, a whole number of vectors that start where the plain loop's

@@ -10,8 +10,8 @@ from libc.math cimport (
 
 cdef extern from "nl_math.h" nogil:
     # The header declares libmvec's vector variants of the libc functions above, and
-    # includes nl_fastmath.h: inline expm1, log1p and tanh, each within about 1 ulp
-    # (tests/test_fastmath.py). Below, the kernels take whichever is faster, as long as it
+    # includes fastmath/nl_fastmath.h: inline expm1, log1p and tanh, each within about 1
+    # ulp (tests/test_fastmath.py). Below, the kernels take whichever is faster, as long as it
     # is at least as accurate as what it replaces (timed with benchmarks/compare_builds.py).
     double nl_expm1(double x)
     float nl_expm1f(float x)
@@ -27,7 +27,7 @@ cdef extern from "nl_math.h" nogil:
     float nl_normal_cdff(float x, float* g)
     double nl_gelu(double x)
     float nl_geluf(float x)
-    # float tanh: nl_tanhf.c's table code with AVX-512, else nl_tanhf (see the header)
+    # float tanh: fastmath/nl_tanhf.c's table with AVX-512, else nl_tanhf (see the header)
     float nl_tanhf_kernel "NL_TANHF"(float x)
     void nl_tanhf_array(const float* x, float* y, Py_ssize_t n)
     const bint TANHF_TABLE "NL_HAVE_TANHF_TABLE"

@@ -103,7 +103,7 @@ cdef inline floating tanh_f(floating x) noexcept nogil:
 
 cdef inline void tanh_f_array(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
     # The forward loop, with the same values as tanh_f: for float, the table code of
-    # nl_tanhf.c inlined into a loop of its own rather than called per 16 elements.
+    # fastmath/nl_tanhf.c inlined into a loop of its own rather than called per 16 elements.
     _tanh_array(x, y, n)
 
 cdef inline floating tanh_df(floating x) noexcept nogil:
@@ -253,8 +253,8 @@ cdef inline floating swish_d2f(floating x, floating beta) noexcept nogil:
 
 
 # <gelu>
-# Phi and the Gaussian g = e^(-x^2/2) come from one routine (nl_fastmath.h), which keeps
-# Phi's relative precision in the left tail, where 1 + erf(x / sqrt 2) cancels to 0.
+# Phi and the Gaussian g = e^(-x^2/2) come from one routine (fastmath/nl_fastmath.h), which
+# keeps Phi's relative precision in the left tail, where 1 + erf(x / sqrt 2) cancels to 0.
 cdef inline floating gelu_f(floating x) noexcept nogil:
     # x Phi(x), as max(x, -0) - |x| Phi(-|x|) on both sides of 0 (nl_gelu).
     return _gelu(x)

@@ -1,6 +1,10 @@
 /*
  * nl_math.h -- constants, vector versions of libm for the compiler, and (from
- * nl_fastmath.h) inline versions of expm1, log1p, tanh and the normal distribution.
+ * fastmath/nl_fastmath.h) inline versions of expm1, log1p, tanh and the normal distribution.
+ *
+ * The kernels include this header (through _math.pxd), and it stays beside them: it holds
+ * their constants and chooses what they call. The vector maths itself is in fastmath/,
+ * whose README.md lists each routine, its accuracy and where its polynomials come from.
  *
  * A loop such as `y[i] = 1 / (1 + exp(-x[i]))` runs one scalar exp() per element
  * unless the compiler knows that a vector version of exp exists. glibc ships those
@@ -27,13 +31,13 @@ NL_DECLARE_SIMD extern double log1p(double);
 NL_DECLARE_SIMD extern float log1pf(float);
 #endif
 
-#include "nl_fastmath.h"
+#include "fastmath/nl_fastmath.h"
 
-/* tanh for float: with AVX-512, the table code of nl_tanhf.c, within 0.69 ulp and as fast
- * as NumPy's tanh; elsewhere nl_tanhf (0.74 ulp), not libm's tanhf, which is 2.19 ulp off
- * at x = 0.2333 (both measured over every float). NL_TANHF is the one the kernels call
- * per element, nl_tanhf_array the same over an array. `const` tells gcc that the call
- * reads no memory; without it gcc would not vectorize the loop around it. */
+/* tanh for float: with AVX-512, the table code of fastmath/nl_tanhf.c, within 0.69 ulp
+ * and as fast as NumPy's tanh; elsewhere nl_tanhf (0.74 ulp), not libm's tanhf, which is
+ * 2.19 ulp off at x = 0.2333 (both measured over every float). NL_TANHF is the one the
+ * kernels call per element, nl_tanhf_array the same over an array. `const` tells gcc that
+ * the call reads no memory; without it gcc would not vectorize the loop around it. */
 #include <stddef.h>
 #if defined(NL_HAVE_LIBMVEC) && defined(__AVX512F__)
 #define NL_HAVE_TANHF_TABLE 1

@@ -1,7 +1,7 @@
 """The inline elementary functions of nl_fastmath.h over arrays, for the tests.
 
 The activation kernels call exp of negative numbers, expm1, log1p, tanh and the normal
-distribution function through ``_math.pxd``; this module runs
+distribution function through ``neuronlab/_kernels/_math.pxd``; this module runs
 the same inline code in the same kind of compiled (vectorized) loop, so that
 ``tests/test_fastmath.py`` can hold each function on its own against mpmath, in float32
 and float64, including the two variants the kernels leave to other code for speed

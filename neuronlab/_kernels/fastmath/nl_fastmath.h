@@ -3,10 +3,11 @@
  * distribution function as inline C that gcc vectorizes.
  *
  * A call to libm inside a loop keeps the loop scalar. glibc's vector library (libmvec,
- * declared in nl_math.h) fixes that where it exists, but its log1p and its double tanh
+ * declared in ../nl_math.h) fixes that where it exists, but its log1p and its double tanh
  * are slow, and its double expm1 and tanh are 2-3 ulp off (measured: 2.9 and 2.1 ulp);
- * portable builds have none of it. _math.pxd picks, per function and type, whichever
- * of the two is faster without being less accurate.
+ * portable builds have none of it. ../_math.pxd picks, per function and type, whichever
+ * of the two is faster without being less accurate. README.md, beside this file, lists
+ * every routine with its accuracy.
  *
  * The functions here are short straight-line code: where the math has cases, every case
  * is computed and one is selected (a SIMD blend, not a branch), so a loop calling them

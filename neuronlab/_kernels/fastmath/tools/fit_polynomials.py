@@ -1,10 +1,10 @@
 """Fit the polynomials of nl_fastmath.h: minimax coefficients by the Remez exchange, in mpmath.
 
-Every polynomial coefficient in ``neuronlab/_kernels/nl_fastmath.h`` was printed by this
+Every polynomial coefficient in ``neuronlab/_kernels/fastmath/nl_fastmath.h`` was printed by this
 script; run it to reproduce them (under a minute)::
 
-    python neuronlab/_kernels/tools/fit_polynomials.py            # all of them
-    python neuronlab/_kernels/tools/fit_polynomials.py expm1      # one
+    python neuronlab/_kernels/fastmath/tools/fit_polynomials.py            # all of them
+    python neuronlab/_kernels/fastmath/tools/fit_polynomials.py expm1      # one
 
 Each approximation writes a function F as ``F = known part + scale * P(v)`` and fits the
 polynomial P of a given degree so that the largest *relative* error of F over the interval

@@ -10,7 +10,7 @@
  * a kernel computes a tile of its output into a small buffer that stays in the L1 cache,
  * and nl_stream_copy moves the buffer out with streaming stores. Streamed lines are not
  * in the cache afterwards: worth it only when the output could not stay there anyway,
- * which is why the kernels stream only from STREAM_MIN_BYTES on (_elementwise.pyx.tp).
+ * which is why the kernels stream only from STREAM_MIN_BYTES on (../_elementwise.pyx.tp).
  *
  * Streaming stores need a destination aligned to their width; nl_stream_offset says how
  * many elements to write normally before the destination reaches a 64-byte boundary.
@@ -72,7 +72,7 @@ static inline void nl_stream_fence(void) {
 /* Ask for the cache line at p some time before it is used: for reading, or for writing
  * (fetched already owned, so that the store to it does not wait). A hint: it never
  * faults, whatever the address. The kernels that compute for long per element prefetch
- * (_elementwise.pyx.tp): with some 40 instructions between one cache line and the next,
+ * (../_elementwise.pyx.tp): with some 40 instructions between one cache line and the next,
  * the hardware prefetcher alone left a float32 GELU over 10^6 elements waiting for
  * memory one time in five. */
 #if defined(__GNUC__)

@@ -26,9 +26,9 @@
  *       As a (1 + q), the rounding of 1 + q would cost up to half an ulp more.
  *   The sign of x is put back last: tanh is odd, and tanh(-0) = -0.
  *
- * The coefficients come from neuronlab/_kernels/tools/fit_polynomials.py (tanhf_table).
+ * The coefficients come from neuronlab/_kernels/fastmath/tools/fit_polynomials.py (tanhf_table).
  *
- * gcc vectorizes the kernels' loops itself; nl_math.h declares nl_tanhf_table as a
+ * gcc vectorizes the kernels' loops itself; ../nl_math.h declares nl_tanhf_table as a
  * function with SIMD variants ("omp declare simd"), and gcc calls the variant below that
  * fits its vector width (the x86-64 vector function ABI names them _ZGV<isa>N<lanes>v_:
  * b = SSE, c = AVX, d = AVX2, e = AVX-512). Every variant, and the scalar function,
@@ -182,6 +182,6 @@ NL_HIDDEN void nl_tanhf_array(const float *x, float *y, ptrdiff_t n) {
     }
 }
 #else
-/* Without AVX-512 the kernels call libm's (libmvec's) tanhf instead: see nl_math.h. */
+/* Without AVX-512 the kernels call nl_tanhf of nl_fastmath.h instead: see ../nl_math.h. */
 typedef int nl_tanhf_unused;
 #endif
