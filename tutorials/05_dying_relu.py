@@ -123,7 +123,7 @@ print(f"dead ReLU units: {relu[0]['no_gradient']:.1%} at rate {relu[0]['rate']},
 # Dead units against the learning rate (diverged runs left out). For ReLU "never
 # positive" and "no gradient" are the same units. Leaky ReLU and PReLU always pass a
 # gradient. ELU's f'(z) = alpha e^z is positive in exact arithmetic, but a unit driven to
-# z < -745 rounds e^z to 0 in float64: it saturates into a dead unit too.
+# z below about -745.13 rounds e^z to 0 in float64: it saturates into a dead unit too.
 fig, ax = plt.subplots(figsize=(6.4, 3.8))
 for activation, found in results.items():
     kept = [r for r in found["by_rate"] if r["never_positive"] is not None]

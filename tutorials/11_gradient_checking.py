@@ -11,7 +11,7 @@ which is what :func:`neuronlab.gradcheck.check_gradient` does for any scalar los
 
 Our example is Swish, f(x) = x sigma(x). The product rule gives
 f'(x) = sigma(x) + x sigma(x)(1 - sigma(x)) = f(x) + sigma(x)(1 - f(x)). A formula
-from the course slides has an extra factor x in the second term,
+from one set of course notes has an extra factor x in the second term,
 f(x) + x sigma(x)(1 - f(x)): it looks plausible, and it is wrong. The check says so
 at once, and by how much.
 """
@@ -45,7 +45,7 @@ def swish_derivative(x):                 # the product rule, regrouped
     return f + s * (1.0 - f)
 
 
-def swish_derivative_wrong(x):           # the slides' version: an extra x
+def swish_derivative_wrong(x):           # the notes' version: an extra x
     f, s = swish(x), sigmoid(x)
     return f + x * s * (1.0 - f)
 
@@ -63,7 +63,7 @@ def J(x):
 right = check_gradient(J, x, swish_derivative(x))
 wrong = check_gradient(J, x, swish_derivative_wrong(x))
 print("hand-written derivative:", right)
-print("the slides' derivative: ", wrong)
+print("the notes' derivative:  ", wrong)
 worst = int(np.argmax(np.abs(wrong.analytic - wrong.numeric)))
 print(f"  worst at x = {x[worst]:+.2f}: the formula says {wrong.analytic[worst]:.4f}, "
       f"the slope of f is {wrong.numeric[worst]:.4f}")
@@ -89,7 +89,7 @@ print(f"finite-difference error is smallest, {min(errors):.1e}, at eps = {best:.
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 axes[0].plot(x, wrong.numeric, "k", lw=2.5, alpha=0.3, label="slope of f (numeric)")
 axes[0].plot(x, right.analytic, "C0", label="f + σ(1 − f)  (right)")
-axes[0].plot(x, wrong.analytic, "C3--", label="f + xσ(1 − f)  (slides)")
+axes[0].plot(x, wrong.analytic, "C3--", label="f + xσ(1 − f)  (notes)")
 axes[0].set(xlabel="x", title="two derivatives of swish")
 axes[0].legend(fontsize=8)
 axes[1].loglog(epsilons, errors, marker=".")
