@@ -35,9 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from neuronlab._inputs import check_count, make_rng
 from neuronlab._registry import Registry
-from neuronlab._validation import check_real
+from neuronlab._validation import check_count, check_real, make_rng
 
 __all__ = [
     "available",

@@ -39,10 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from neuronlab._inputs import check_count
 from neuronlab._kernels import _optim
 from neuronlab._registry import Registry
-from neuronlab._validation import check_real
+from neuronlab._validation import check_count, check_real
 
 __all__ = [
     "SGD",
