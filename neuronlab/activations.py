@@ -39,6 +39,7 @@ import numpy as np
 
 from neuronlab._config import get_num_threads
 from neuronlab._kernels import _elementwise
+from neuronlab._registry import Registry
 from neuronlab._validation import (
     as_float_array,
     check_real,
@@ -300,21 +301,17 @@ def _params_equal(a: dict, b: dict) -> bool:
 # ----------------------------------------------------------------------------------------
 # The registry
 # ----------------------------------------------------------------------------------------
-_REGISTRY: dict[str, type[Activation]] = {}
-_ALIASES: dict[str, str] = {}
+_REGISTRY = Registry("activation", "a string or an Activation", base=Activation)
 
 
 def register(cls: type[Activation], *aliases: str) -> type[Activation]:
     """Add an activation class to the registry under ``cls.name`` (and `aliases`)."""
-    _REGISTRY[cls.name] = cls
-    for alias in aliases:
-        _ALIASES[alias] = cls.name
-    return cls
+    return _REGISTRY.register(cls, *aliases)
 
 
 def available() -> list[str]:
     """Every registered activation name (aliases such as ``silu`` not repeated), sorted."""
-    return sorted(_REGISTRY)
+    return _REGISTRY.available()
 
 
 def get(name: str | Activation, **params: Any) -> Activation:
@@ -325,22 +322,7 @@ def get(name: str | Activation, **params: Any) -> Activation:
 
     An :class:`Activation` passes through unchanged (with no params allowed).
     """
-    if isinstance(name, Activation):
-        if params:
-            raise TypeError("params can only be given with an activation name")
-        return name
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string or an Activation, got {type(name).__name__}")
-    key = _ALIASES.get(name, name)
-    if key not in _REGISTRY:
-        raise ValueError(f"unknown activation {name!r}; available: {', '.join(available())}")
-    try:
-        return _REGISTRY[key](**params)
-    except TypeError as exc:
-        # Python's own message ("ReLU() takes no arguments") does not say which one was wrong.
-        given = [k for k in params if k not in str(exc)]
-        hint = f" (given: {', '.join(given)})" if given else ""
-        raise TypeError(f"{name}: {exc}{hint}") from None
+    return _REGISTRY.get(name, **params)
 
 
 # ----------------------------------------------------------------------------------------

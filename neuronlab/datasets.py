@@ -29,8 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from neuronlab._inputs import check_class_labels, check_count, check_samples, make_rng
-from neuronlab._validation import check_real
+from neuronlab._validation import check_class_labels, check_count, check_real, check_samples, make_rng
 
 __all__ = [
     "blobs",

@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from neuronlab._inputs import check_count, make_rng
-from neuronlab._validation import check_real
+from neuronlab._registry import Registry
+from neuronlab._validation import check_count, check_real, make_rng
 
 __all__ = [
     "available",
@@ -151,20 +151,20 @@ def lecun_normal(shape, rng: Any = None, dtype=np.float64) -> np.ndarray:
     return _lecun("normal", shape, rng, dtype)
 
 
-_REGISTRY: dict[str, Initializer] = {f.__name__: f for f in (
-    zeros, normal, xavier_uniform, xavier_normal, he_uniform, he_normal,
-    lecun_uniform, lecun_normal)}
-_ALIASES = {
-    "glorot_uniform": "xavier_uniform", "glorot_normal": "xavier_normal",
-    "kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal",
-    "xavier": "xavier_uniform", "glorot": "xavier_uniform",
-    "he": "he_normal", "kaiming": "he_normal", "lecun": "lecun_normal",
-}
+_REGISTRY = Registry("initializer", "a name or a callable", arg="init")
+for _f, _aliases in [(zeros, ()), (normal, ()),
+                     (xavier_uniform, ("glorot_uniform", "xavier", "glorot")),
+                     (xavier_normal, ("glorot_normal",)),
+                     (he_uniform, ("kaiming_uniform",)),
+                     (he_normal, ("kaiming_normal", "he", "kaiming")),
+                     (lecun_uniform, ()), (lecun_normal, ("lecun",))]:
+    _REGISTRY.register(_f, *_aliases, name=_f.__name__)
+del _f, _aliases
 
 
 def available() -> list[str]:
     """Every initializer name (aliases such as ``glorot_uniform`` not repeated), sorted."""
-    return sorted(_REGISTRY)
+    return _REGISTRY.available()
 
 
 def get(name: str | Initializer, **params: Any) -> Initializer:
@@ -173,14 +173,8 @@ def get(name: str | Initializer, **params: Any) -> Initializer:
     Aliases: glorot_* = xavier_*, kaiming_* = he_*, xavier/glorot = xavier_uniform,
     he/kaiming = he_normal, lecun = lecun_normal. A callable passes through.
     """
-    if callable(name):
-        return partial(name, **params) if params else name
-    if not isinstance(name, str):
-        raise TypeError(f"init must be a name or a callable, got {type(name).__name__}")
-    key = _ALIASES.get(name, name)
-    if key not in _REGISTRY:
-        raise ValueError(f"unknown initializer {name!r}; available: {', '.join(available())}")
-    return partial(_REGISTRY[key], **params) if params else _REGISTRY[key]
+    f = name if callable(name) else _REGISTRY.lookup(name)
+    return partial(f, **params) if params else f
 
 
 def for_activation(activation_name: str) -> str:

@@ -41,10 +41,9 @@ import numpy as np
 from neuronlab import activations
 from neuronlab import init as initializers
 from neuronlab._config import get_num_threads
-from neuronlab._inputs import check_count, check_samples, make_rng
 from neuronlab._kernels._dense import DenseLayer
 from neuronlab._kernels._elementwise import KINDS
-from neuronlab._validation import as_float_array
+from neuronlab._validation import as_float_array, check_count, check_samples, make_rng
 
 __all__ = ["Layer"]
 

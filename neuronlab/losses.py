@@ -36,6 +36,7 @@ import numpy as np
 
 from neuronlab._config import get_num_threads
 from neuronlab._kernels import _losses
+from neuronlab._registry import Registry
 from neuronlab._validation import as_array, as_float_array, check_real
 
 __all__ = [
@@ -201,18 +202,17 @@ def _one_hot(labels: np.ndarray, k: int, dtype: np.dtype) -> np.ndarray:
 # ----------------------------------------------------------------------------------------
 # The registry
 # ----------------------------------------------------------------------------------------
-_REGISTRY: dict[str, type[Loss]] = {}
+_REGISTRY = Registry("loss", "a string or a Loss", base=Loss)
 
 
 def register(cls: type[Loss]) -> type[Loss]:
     """Add a loss class to the registry under ``cls.name``."""
-    _REGISTRY[cls.name] = cls
-    return cls
+    return _REGISTRY.register(cls)
 
 
 def available() -> list[str]:
     """Every registered loss name, sorted."""
-    return sorted(_REGISTRY)
+    return _REGISTRY.available()
 
 
 def get(name: str | Loss, **params: Any) -> Loss:
@@ -221,18 +221,7 @@ def get(name: str | Loss, **params: Any) -> Loss:
     >>> get("softmax_cross_entropy", label_smoothing=0.1)
     SoftmaxCrossEntropy(reduction='mean', label_smoothing=0.1)
     """
-    if isinstance(name, Loss):
-        if params:
-            raise TypeError("params can only be given with a loss name")
-        return name
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string or a Loss, got {type(name).__name__}")
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown loss {name!r}; available: {', '.join(available())}")
-    try:
-        return _REGISTRY[name](**params)
-    except TypeError as exc:
-        raise TypeError(f"{name}: {exc}") from None
+    return _REGISTRY.get(name, **params)
 
 
 # ----------------------------------------------------------------------------------------

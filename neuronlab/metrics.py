@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from neuronlab._inputs import check_class_labels, check_count
-from neuronlab._validation import as_array
+from neuronlab._validation import as_array, check_class_labels, check_count
 
 __all__ = ["confusion_matrix"]
 

@@ -39,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from neuronlab._inputs import check_count
 from neuronlab._kernels import _optim
-from neuronlab._validation import check_real
+from neuronlab._registry import Registry
+from neuronlab._validation import check_count, check_real
 
 __all__ = [
     "SGD",
@@ -298,7 +298,11 @@ class Adam(Optimizer):
         return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, **super()._hyper()}
 
 
-_REGISTRY = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSProp, "adam": Adam}
+_REGISTRY = Registry("optimizer", "a name or an Optimizer", arg="optimizer", base=Optimizer,
+                     fold_case=True, name_errors=False)
+for _name, _cls in {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSProp, "adam": Adam}.items():
+    _REGISTRY.register(_cls, name=_name)
+del _name, _cls
 
 
 def get(name: str | Optimizer, **params: Any) -> Optimizer:
@@ -306,13 +310,4 @@ def get(name: str | Optimizer, **params: Any) -> Optimizer:
 
     An :class:`Optimizer` passes through unchanged.
     """
-    if isinstance(name, Optimizer):
-        if params:
-            raise TypeError("params can only be given with an optimizer name")
-        return name
-    if not isinstance(name, str):
-        raise TypeError(f"optimizer must be a name or an Optimizer, got {type(name).__name__}")
-    key = name.lower()
-    if key not in _REGISTRY:
-        raise ValueError(f"unknown optimizer {name!r}; available: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[key](**params)
+    return _REGISTRY.get(name, **params)

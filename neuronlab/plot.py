@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 from neuronlab import activations, metrics
-from neuronlab._inputs import check_class_labels, check_count, check_samples
-from neuronlab._validation import check_real
+from neuronlab._validation import check_class_labels, check_count, check_real, check_samples
 
 __all__ = ["activation", "confusion_matrix", "decision_regions", "layer_diagnostics",
            "learning_curves"]
