@@ -8,7 +8,7 @@ network the compiled engine calls them back for that layer (see :doc:`/own_activ
 
 We write tanh as a student would, check that it trains exactly like the built-in one,
 watch the network's gradient check catch a slip in a derivative, and then try an
-activation neuronlab does not have, the bent identity (its check needs SymPy)
+activation neuronlab does not have, the bent identity:
 
 .. math:: f(z) = \frac{\sqrt{z^2 + 1} - 1}{2} + z, \qquad f'(z) = \frac{z}{2\sqrt{z^2 + 1}} + 1.
 """
@@ -109,7 +109,8 @@ for act in (MyTanh(), ForgotTheSquare()):
         f"{k} {'passed' if c else 'FAILED'} ({c.max_rel_error:.0e})" for k, c in checks.items()))
 
 # %%
-# The bent identity: its derivative by SymPy first, then our NumPy code of it.
+# The bent identity. Its derivative by SymPy first (``pip install sympy``), then our
+# NumPy code of it by central differences.
 s = sympy.Symbol("z", real=True)
 residual = sympy.simplify(sympy.diff((sympy.sqrt(s**2 + 1) - 1) / 2 + s, s)
                           - (s / (2 * sympy.sqrt(s**2 + 1)) + 1))
@@ -130,15 +131,15 @@ results.update(sympy_residual=str(residual), bent_identity_check=[check.passed, 
 print(f"SymPy: d/dz f(z) - f'(z) = {residual}\nbent_identity, f' against central differences:", check)
 
 # %%
-# The bent identity against tanh and ReLU. The dotted line is the loss of the best
-# straight boundary (a network with no hidden layer): every network first gets about
+# The bent identity against tanh and ReLU. The dotted line is the loss of a straight
+# boundary (a network with no hidden layer, 400 epochs): every network first gets about
 # that far. Tanh and ReLU then bend the boundary round the moons; the bent identity,
 # whose slope only goes from 1/2 to 3/2 over the whole line, stays close to a linear
 # map and lingers on that plateau far longer: after 200 epochs its loss is still several
 # times theirs, and it gets fewer new samples right. The NumPy activations cost more per
 # epoch than the compiled ones: a call back into Python per layer and step, and a few
-# temporary arrays where a compiled loop needs none (the times are one measurement on
-# this machine).
+# temporary arrays where a compiled loop needs none (the times come from one machine
+# at one moment: not a benchmark).
 trained["relu"], trained["bent_identity"] = train("relu"), train(BentIdentity())
 linear = nl.Network([nl.Layer(2, 2, "identity", seed=2)], seed=0)
 results["linear_loss"] = linear.fit(X, r, 400, optimizer=nl.optim.SGD(0.1), progress=False).loss[-1]
