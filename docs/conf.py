@@ -121,6 +121,10 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "abort_on_example_error": True,
     "download_all_examples": False,
+    # Before and after each tutorial: matplotlib's defaults, and neuronlab's registries as
+    # imported (tutorial 14 registers an activation; the pages must not see it).
+    "reset_modules": ("matplotlib", "gallery_isolation.restore_registries"),
+    "reset_modules_order": "both",
     # The computation-times page loads DataTables from a CDN: the site must work offline.
     "write_computation_times": False,
 }

@@ -51,7 +51,8 @@ def test_every_tutorial_has_a_test():
     tested = {"01_perceptron_logic.py", "02_activation_zoo.py", "03_xor_two_layers.py",
               "04_vanishing_gradients.py", "05_dying_relu.py", "06_prelu_slopes.py", "07_rrelu.py",
               "08_softmax_temperature.py", "09_soft_argmax.py", "10_digits.py",
-              "11_gradient_checking.py", "12_softmax_cross_entropy.py", "13_overfitting.py"}
+              "11_gradient_checking.py", "12_softmax_cross_entropy.py", "13_overfitting.py",
+              "14_own_activation.py"}
     assert set(SCRIPTS) == tested
 
 
@@ -216,6 +217,48 @@ def test_13_early_stopping_keeps_the_loss_from_running_away(results):
     assert abs(r["test_accuracy_full"] - r["test_accuracy_stopped"]) < 0.05
     assert r["test_loss_stopped"] < r["test_loss_full"] / 2
     assert figures == ["13_overfitting_curves.png", "13_overfitting_regions.png"]
+
+
+def test_14_own_activation_trains_like_the_built_in_and_is_checked(results):
+    r, figures = results("14_own_activation.py")
+    # The hand-written tanh: its derivative agrees with central differences, and it trains
+    # to the built-in's loss history, to rounding.
+    assert r["my_tanh_check"][0] and r["my_tanh_check"][1] < 1e-6
+    assert r["loss_max_rel_difference"] < 1e-12
+    assert math.isclose(r["my_tanh"]["final_loss"], r["tanh"]["final_loss"], rel_tol=1e-12)
+    assert r["my_tanh"]["accuracy_new"] == r["tanh"]["accuracy_new"]
+    # The network's gradcheck passes it, and fails the forgotten square in both hidden
+    # layers but not in the output layer.
+    assert all(r["gradcheck_my_tanh"].values()) and len(r["gradcheck_my_tanh"]) == 6
+    wrong = r["gradcheck_forgot_the_square"]
+    assert not any(wrong[f"layer{i}.{p}"] for i in (0, 1) for p in ("W", "b"))
+    assert wrong["layer2.W"] and wrong["layer2.b"]
+    # The bent identity's derivative, by SymPy and by central differences.
+    assert r["sympy_residual"] == "0"
+    assert r["bent_identity_check"][0] and r["bent_identity_check"][1] < 1e-6
+    # Every network first gets about as far as a straight boundary ...
+    for name in ("tanh", "relu", "bent_identity"):
+        assert abs(r[name]["loss_epoch_10"] / r["linear_loss"] - 1) < 0.2, name
+    # ... tanh and relu then leave that plateau far below; the bent identity lingers on it
+    # far longer, ends with several times their loss, and gets fewer new samples right.
+    bent = r["bent_identity"]
+    for name in ("tanh", "relu"):
+        assert r[name]["final_loss"] < r["linear_loss"] / 10, name
+        assert bent["below_0.2_from_epoch"] > 2 * r[name]["below_0.2_from_epoch"], name
+        assert bent["final_loss"] > 4 * r[name]["final_loss"], name
+        assert bent["accuracy_new"] < r[name]["accuracy_new"], name
+    assert bent["final_loss"] < r["linear_loss"] / 2           # ... but it does learn
+    # The NumPy activations run as callbacks, and cost more per epoch than compiled ones
+    # (the best of three runs each: a stall in one run does not decide it).
+    assert {k: r[k]["runs_as"] for k in ("tanh", "my_tanh", "relu", "bent_identity")} == {
+        "tanh": "compiled", "my_tanh": "NumPy callback", "relu": "compiled",
+        "bent_identity": "NumPy callback"}
+    assert r["my_tanh"]["ms_per_epoch"] > r["tanh"]["ms_per_epoch"]
+    assert r["bent_identity"]["ms_per_epoch"] > r["relu"]["ms_per_epoch"]
+    # Loading needs the class registered; then the network comes back unchanged.
+    assert "'bent_identity'" in r["unregistered_error"] and "register" in r["unregistered_error"]
+    assert r["loaded_same_outputs"]
+    assert figures == ["14_own_activation.png"]
 
 
 HTML = ROOT / "docs" / "_build" / "html"
