@@ -52,6 +52,13 @@ class Registry:
             self._aliases[alias] = name
         return obj
 
+    def unregister(self, name: str) -> None:
+        """Forget `name` and its aliases (a ValueError if it is not registered)."""
+        self.lookup(name)
+        key = self._aliases.get(name, name)
+        del self._entries[key]
+        self._aliases = {a: n for a, n in self._aliases.items() if n != key}
+
     def available(self) -> list[str]:
         """Every registered name (aliases not repeated), sorted."""
         return sorted(self._entries)

@@ -71,6 +71,7 @@ __all__ = [
     "available",
     "get",
     "register",
+    "unregister",
 ]
 
 INF = float("inf")
@@ -307,6 +308,12 @@ _REGISTRY = Registry("activation", "a string or an Activation", base=Activation)
 def register(cls: type[Activation], *aliases: str) -> type[Activation]:
     """Add an activation class to the registry under ``cls.name`` (and `aliases`)."""
     return _REGISTRY.register(cls, *aliases)
+
+
+def unregister(name: str) -> None:
+    """Remove an activation (and its aliases) from the registry, e.g. a class of your own
+    registered while experimenting."""
+    _REGISTRY.unregister(name)
 
 
 def available() -> list[str]:

@@ -50,6 +50,7 @@ __all__ = [
     "available",
     "get",
     "register",
+    "unregister",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -208,6 +209,11 @@ _REGISTRY = Registry("loss", "a string or a Loss", base=Loss)
 def register(cls: type[Loss]) -> type[Loss]:
     """Add a loss class to the registry under ``cls.name``."""
     return _REGISTRY.register(cls)
+
+
+def unregister(name: str) -> None:
+    """Remove a loss from the registry, e.g. a class of your own registered while experimenting."""
+    _REGISTRY.unregister(name)
 
 
 def available() -> list[str]:

@@ -52,9 +52,8 @@ import numpy as np
 from neuronlab import activations, losses, optim
 from neuronlab import gradcheck as _gradcheck
 from neuronlab._config import get_num_threads
-from neuronlab._inputs import check_count, make_rng
 from neuronlab._kernels._dense import DenseStack
-from neuronlab._validation import as_array, as_float_array, check_real
+from neuronlab._validation import as_array, as_float_array, check_count, check_real, make_rng
 from neuronlab.layers import Layer
 
 try:
