@@ -832,7 +832,7 @@ def neuronlab_calls(act, op: str, v: SimpleNamespace, n_threads: int):
         fn = getattr(_elementwise, f"leaky_relu_{op}_columns")
         args = (v.x, v.alpha, *inputs[1:], v.out)
     else:
-        fn = getattr(_elementwise, f"{act.kernel}_{op}")
+        fn = _elementwise.loop(act.kernel, op)
         args = (*(a.reshape(-1) for a in inputs), v.out.reshape(-1), *act.kernel_params())
 
     def raw():

@@ -53,7 +53,7 @@ def measure(kernels: list[str], sizes: list[int], repeats: int) -> dict[str, flo
             times[f"copy/{tag}"] = best(lambda x=x, out=out: np.copyto(out, x))
             for k in kernels:
                 name, op = k.split(":")
-                fn = getattr(_elementwise, f"{name}_{op}")
+                fn = _elementwise.loop(name, op)
                 inputs = (x, dy) if op == "backward" else (x,)
                 args = (*inputs, out, *PARAMS.get(name, ()))
                 times[f"{k}/{tag}"] = best(lambda fn=fn, args=args: fn(*args, n_threads=1))

@@ -14,21 +14,24 @@ from typing import Any
 
 import numpy as np
 
-# neuronlab name -> (torch.nn class name, {torch argument: neuronlab parameter})
-TORCH_ACTIVATIONS: dict[str, tuple[str, dict[str, str]]] = {
-    "relu": ("ReLU", {}),
-    "leaky_relu": ("LeakyReLU", {"negative_slope": "alpha"}),
-    "elu": ("ELU", {"alpha": "alpha"}),
-    "selu": ("SELU", {}),
-    "sigmoid": ("Sigmoid", {}),
-    "tanh": ("Tanh", {}),
-    "hard_tanh": ("Hardtanh", {}),
-    "softsign": ("Softsign", {}),
-    "softplus": ("Softplus", {}),
-    "mish": ("Mish", {}),
-    "gelu": ("GELU", {"approximate": "approximate"}),
-    "prelu": ("PReLU", {}),
-}
+from neuronlab import activations
+
+
+def _torch_twins() -> dict[str, tuple[str, dict[str, str]]]:
+    """neuronlab name -> (torch.nn class name, {torch argument: neuronlab parameter}), read off
+    each activation's ``torch_module``."""
+    twins = {}
+    for name in activations.available():
+        try:
+            module = activations.get(name).torch_module
+        except TypeError:   # a registered class of a user's that needs arguments
+            continue
+        if module is not None:
+            twins[name] = module
+    return twins
+
+
+TORCH_ACTIVATIONS = _torch_twins()
 FROM_TORCH = {torch_name: name for name, (torch_name, _) in TORCH_ACTIVATIONS.items()}
 FROM_TORCH["SiLU"] = "swish"  # swish with beta = 1
 

@@ -89,8 +89,11 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 class Activation:
     """Base class: an elementwise function f with its derivatives, run by compiled kernels.
 
-    Subclasses set the class attributes below and, when they have parameters,
-    :meth:`kernel_params`.
+    A built-in activation names its kernel (``kernel = "sigmoid"``: the block of
+    activation.pxd with ``sigmoid_f``, ``sigmoid_df``, ...), keeps the kernel's parameters as
+    attributes of the same names, and sets the class attributes below. An activation of your
+    own sets ``name`` and defines ``forward(self, z)`` and ``derivative(self, z)`` in NumPy
+    (see :meth:`compiled_kernel`).
 
     Attributes
     ----------
@@ -115,6 +118,10 @@ class Activation:
     elementwise : bool
         f maps each number alone; False for softmax, log-softmax and maxout
         (``neuronlab.softmax``), whose outputs depend on a whole vector.
+    torch_module : (str, dict) or None
+        The ``torch.nn`` class that computes the same function, with its arguments by our
+        parameter names (``("LeakyReLU", {"negative_slope": "alpha"})``), for
+        :meth:`Network.to_torch <neuronlab.network.Network.to_torch>`; None if there is none.
     """
 
     name: ClassVar[str]
@@ -126,18 +133,30 @@ class Activation:
     monotonic: ClassVar[bool] = True
     smooth: ClassVar[bool] = True
     saturating: ClassVar[bool] = False
-    has_output_derivative: ClassVar[bool] = False
     elementwise: ClassVar[bool] = True
+    torch_module: ClassVar[tuple[str, dict[str, str]] | None] = None
 
     # -- parameters ----------------------------------------------------------------
     @property
     def params(self) -> dict[str, Any]:
-        """The parameters this activation was made with, by name."""
-        return {}
+        """The parameters this activation was made with, by name (by default those of its
+        kernel, kept as attributes of the same names)."""
+        return {name: getattr(self, name) for name in self.kernel_param_names()}
+
+    def kernel_param_names(self) -> tuple[str, ...]:
+        """The names of :meth:`kernel_params`, as used in :attr:`expression`: the parameters
+        after x of the kernel's functions in activation.pxd (``leaky_relu_f(x, alpha)``)."""
+        return _elementwise.PARAMETERS.get(getattr(self, "kernel", None), ())
 
     def kernel_params(self) -> tuple[float, ...]:
         """The numbers handed to the compiled kernel after the arrays."""
-        return ()
+        return tuple(float(getattr(self, name)) for name in self.kernel_param_names())
+
+    @property
+    def has_output_derivative(self) -> bool:
+        """:meth:`backward_from_output` exists: f' can be written with y = f(x) alone (the
+        kernel's block in activation.pxd has ``NAME_df_from_y``)."""
+        return self.compiled_kernel() in _elementwise.OUTPUT_FORMS
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -226,7 +245,7 @@ class Activation:
             z += b
             return self.forward(z, out=out)
         buf, result = prepare_out(out, z.shape, z.dtype, {"z": z, "b": b})
-        kernel = getattr(_elementwise, f"{self.kernel}_forward_bias")
+        kernel = _elementwise.loop(self.kernel, "forward_bias")
         kernel(z, b, buf, *self._params_for("forward"), n_threads=get_num_threads())
         return finish_out(buf, result)
 
@@ -247,10 +266,6 @@ class Activation:
                               zip(self.kernel_param_names(), self.kernel_params(), strict=True)})
         return expr
 
-    def kernel_param_names(self) -> tuple[str, ...]:
-        """The names of :meth:`kernel_params`, as used in :attr:`expression`."""
-        return ()
-
     # -- plumbing ------------------------------------------------------------------
     def _run(self, op: str, x: Any, dy: Any = None, *, out: np.ndarray | None, first: str = "x"):
         if getattr(self, "kernel", None) is None:
@@ -270,7 +285,7 @@ class Activation:
             arrays = {first: x, "dy": dy}
         dtype = x.dtype
         buf, result = prepare_out(out, x.shape, dtype, arrays)
-        kernel = _loop(f"{self.kernel}_{op}", dtype)
+        kernel = _loop(self.kernel, op, dtype)
         flat = [a if a.ndim == 1 else a.reshape(-1) for a in (*arrays.values(), buf)]
         kernel(*flat, *self._params_for(op), n_threads=get_num_threads())
         result = finish_out(buf, result)
@@ -282,16 +297,17 @@ class Activation:
 
 # What a subclass may override to run its own maths (see Activation.compiled_kernel).
 _MATHS = ("__call__", "forward", "derivative", "second_derivative", "backward", "_run")
-_LOOPS: dict[tuple[str, str], Any] = {}
+_LOOPS: dict[tuple[str, str, str], Any] = {}
 
 
-def _loop(name: str, dtype: np.dtype) -> Any:
-    """The compiled loop `name` of _elementwise for float32 or float64 arrays, looked up once:
-    called directly, it skips Cython's choice of version from the arrays on every call."""
-    loop = _LOOPS.get((name, dtype.char))
+def _loop(kernel: str, op: str, dtype: np.dtype) -> Any:
+    """The compiled loop of `op` for `kernel` (``kernel_f`` and its derivatives in
+    activation.pxd), for float32 or float64 arrays, looked up once: called directly, it
+    skips Cython's choice of version from the arrays on every call."""
+    loop = _LOOPS.get((kernel, op, dtype.char))
     if loop is None:
         version = "float" if dtype == np.float32 else "double"
-        loop = _LOOPS[name, dtype.char] = getattr(_elementwise, name)[version]
+        loop = _LOOPS[kernel, op, dtype.char] = _elementwise.loop(kernel, op)[version]
     return loop
 
 
@@ -371,7 +387,7 @@ class Sigmoid(Activation):
     expression = "1/(1 + exp(-x))"
     output_range = (0.0, 1.0)
     saturating = True
-    has_output_derivative = True
+    torch_module = ("Sigmoid", {})
 
 
 class HardSigmoid(Activation):
@@ -392,15 +408,6 @@ class HardSigmoid(Activation):
     def __init__(self, slope: float = 0.25):
         self.slope = check_real(slope, "slope", low=0.0, low_open=True)
 
-    @property
-    def params(self):
-        return {"slope": self.slope}
-
-    def kernel_params(self):
-        return (self.slope,)
-
-    def kernel_param_names(self):
-        return ("slope",)
 
 
 class Tanh(Activation):
@@ -413,7 +420,7 @@ class Tanh(Activation):
     output_range = (-1.0, 1.0)
     zero_centred = True
     saturating = True
-    has_output_derivative = True
+    torch_module = ("Tanh", {})
 
 
 class HardTanh(Activation):
@@ -427,6 +434,7 @@ class HardTanh(Activation):
     zero_centred = True
     smooth = False
     saturating = True
+    torch_module = ("Hardtanh", {})
 
 
 class Softsign(Activation):
@@ -439,6 +447,7 @@ class Softsign(Activation):
     output_range = (-1.0, 1.0)
     zero_centred = True
     saturating = True
+    torch_module = ("Softsign", {})
 
 
 class ReLU(Activation):
@@ -450,7 +459,7 @@ class ReLU(Activation):
     expression = "Max(0, x)"
     output_range = (0.0, INF)
     smooth = False
-    has_output_derivative = True
+    torch_module = ("ReLU", {})
 
 
 class LeakyReLU(Activation):
@@ -465,19 +474,11 @@ class LeakyReLU(Activation):
     expression = "Piecewise((x, x > 0), (alpha*x, True))"
     output_range = (-INF, INF)
     smooth = False
+    torch_module = ("LeakyReLU", {"negative_slope": "alpha"})
 
     def __init__(self, alpha: float = 0.01):
         self.alpha = check_real(alpha, "alpha", low=0.0)
 
-    @property
-    def params(self):
-        return {"alpha": self.alpha}
-
-    def kernel_params(self):
-        return (self.alpha,)
-
-    def kernel_param_names(self):
-        return ("alpha",)
 
 
 class PReLU(Activation):
@@ -496,6 +497,7 @@ class PReLU(Activation):
     output_range = (-INF, INF)
     smooth = False
     monotonic = True  # while alpha >= 0; a learned alpha may leave that range
+    torch_module = ("PReLU", {})
 
     def __init__(self, alpha: float | np.ndarray = 0.25):
         if np.ndim(alpha) == 0:
@@ -512,17 +514,10 @@ class PReLU(Activation):
     def per_unit(self) -> bool:
         return isinstance(self.alpha, np.ndarray)
 
-    @property
-    def params(self):
-        return {"alpha": self.alpha}
-
     def kernel_params(self):
         if self.per_unit:
             raise ValueError("a per-unit PReLU has no single slope")
         return (self.alpha,)
-
-    def kernel_param_names(self):
-        return ("alpha",)
 
     def sympy_expr(self, substitute: bool = True):
         if self.per_unit and substitute:
@@ -592,10 +587,7 @@ class RReLU(Activation):
         return (self.lower + self.upper) / 2
 
     def kernel_params(self):
-        return (self.mean_slope,)
-
-    def kernel_param_names(self):
-        return ("alpha",)
+        return (self.mean_slope,)     # the kernel's alpha, in evaluation mode
 
     def forward(self, x, training=False, *, out=None):
         if not training:
@@ -648,7 +640,7 @@ def _columns(op, x, alpha, dy, out, shape=None):
         _elementwise.leaky_relu_backward_columns(x2, a, arrays["dy"].reshape(-1, k),
                                                  buf.reshape(-1, k), n_threads=n)
     elif op == "second_derivative":  # f'' = 0 (NaN for NaN) whatever the slope
-        _elementwise.leaky_relu_second_derivative(x2.reshape(-1), buf.reshape(-1), 0.0, n_threads=n)
+        _elementwise.loop("leaky_relu", "second_derivative")(x2.reshape(-1), buf.reshape(-1), 0.0, n_threads=n)
     else:
         raise NotImplementedError(f"{op} with one slope per unit")
     return finish_out(buf, result)
@@ -665,14 +657,10 @@ class ELU(Activation):
     derivative_formula = (r"f'(x) = \begin{cases} 1 & x > 0 \\ \alpha e^{x} = f(x) + \alpha"
                           r" & x \le 0 \end{cases}")
     expression = "Piecewise((x, x > 0), (alpha*(exp(x) - 1), True))"
-    has_output_derivative = True
+    torch_module = ("ELU", {"alpha": "alpha"})
 
     def __init__(self, alpha: float = 1.0):
         self.alpha = check_real(alpha, "alpha", low=0.0)
-
-    @property
-    def params(self):
-        return {"alpha": self.alpha}
 
     @property
     def output_range(self):
@@ -681,12 +669,6 @@ class ELU(Activation):
     @property
     def smooth(self):  # f' is continuous at 0 only when alpha e^0 = 1
         return self.alpha == 1.0
-
-    def kernel_params(self):
-        return (self.alpha,)
-
-    def kernel_param_names(self):
-        return ("alpha",)
 
 
 class SELU(Activation):
@@ -701,7 +683,7 @@ class SELU(Activation):
                   "(1.6732632423543772848170429916717*(exp(x) - 1), True))")
     output_range = (-SELU_LAMBDA * SELU_ALPHA, INF)
     smooth = False
-    has_output_derivative = True
+    torch_module = ("SELU", {})
 
 
 class Softplus(Activation):
@@ -712,6 +694,7 @@ class Softplus(Activation):
     derivative_formula = r"f'(x) = \frac{1}{1 + e^{-x}} = \sigma(x)"
     expression = "log(1 + exp(x))"
     output_range = (0.0, INF)
+    torch_module = ("Softplus", {})
 
 
 class Swish(Activation):
@@ -732,18 +715,8 @@ class Swish(Activation):
         self.beta = check_real(beta, "beta", low=0.0, low_open=True)
 
     @property
-    def params(self):
-        return {"beta": self.beta}
-
-    @property
     def output_range(self):
         return (SWISH_MIN / self.beta, INF)
-
-    def kernel_params(self):
-        return (self.beta,)
-
-    def kernel_param_names(self):
-        return ("beta",)
 
 
 class GELU(Activation):
@@ -765,6 +738,7 @@ class GELU(Activation):
         "sigmoid": ("swish", r"f(x) = x\,\sigma(1.702\,x)", "x/(1 + exp(-1.702*x))",
                     SWISH_MIN / 1.702),
     }
+    torch_module = ("GELU", {"approximate": "approximate"})
 
     def __init__(self, approximate: str = "none"):
         if approximate not in self._FORMS:
@@ -785,11 +759,8 @@ class GELU(Activation):
         return {"approximate": self.approximate}
 
     def kernel_params(self):
-        return (1.702,) if self.approximate == "sigmoid" else ()
-
-    def kernel_param_names(self):
         # The sigmoid form runs the swish kernel with beta = 1.702 (a literal in `expression`).
-        return ("beta",) if self.approximate == "sigmoid" else ()
+        return (1.702,) if self.approximate == "sigmoid" else ()
 
 
 class Mish(Activation):
@@ -805,6 +776,7 @@ class Mish(Activation):
     expression = "x*tanh(log(1 + exp(x)))"
     output_range = (MISH_MIN, INF)
     monotonic = False
+    torch_module = ("Mish", {})
 
 
 for _cls in (Identity, BinaryStep, Sigmoid, HardSigmoid, Tanh, HardTanh, Softsign, ReLU,

@@ -1,97 +1,99 @@
-"""Render the elementwise kernels from one table (run by setup.py at build time).
+"""Render the elementwise kernels from activation.pxd (run by setup.py at build time).
 
-Each row names an activation whose scalar functions live in ``activation.pxd``
-(``NAME_f``, ``NAME_df``, ``NAME_d2f`` and, where listed, ``NAME_df_from_y``) and the
-parameters they take after ``x``. From it the template ``_elementwise.pyx.tp`` writes
-the array loops, and :func:`render_pyi` writes the matching type stub, so the loops are
-generated, never copied by hand.
+activation.pxd is the one place where an activation's kernel is declared. Each block
+``# <NAME>`` ... ``# </NAME>`` that defines ``NAME_f(floating x, ...)`` is an activation, and
+the block itself says everything the loops need:
+
+* the parameters after ``x`` of ``NAME_f`` (and of ``NAME_df``, ``NAME_d2f``);
+* ``NAME_df_from_y(floating y, ...)``, where f' can be written with the output alone;
+* ``NAME_f_array(x, y, n)``, where the forward loop is one call rather than a loop;
+* the comment line ``# loops: memory-bound`` for an activation with no exponential, tanh
+  or erf in f, f' or f'': its loops wait for memory, not arithmetic, and write large
+  outputs with streaming stores (as do all the backward-from-output loops, a polynomial in
+  y). Timed at 10^7 elements, streaming made those 8-48% faster and the transcendental
+  loops 5-25% slower.
+
+From these the template ``_elementwise.pyx.tp`` writes the array loops, and
+:func:`render_pyi` the matching type stub, so the loops are generated, never copied by hand.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parent
-
-#: (name, parameters of f, parameters of df_from_y or None when there is no output form)
-ACTIVATIONS: list[tuple[str, tuple[str, ...], tuple[str, ...] | None]] = [
-    ("identity", (), None),
-    ("binary_step", (), None),
-    ("sigmoid", (), ()),
-    ("hard_sigmoid", ("slope",), None),
-    ("tanh", (), ()),
-    ("hard_tanh", (), None),
-    ("softsign", (), None),
-    ("relu", (), ()),
-    ("leaky_relu", ("alpha",), None),
-    ("elu", ("alpha",), ("alpha",)),
-    ("selu", (), ()),
-    ("softplus", (), None),
-    ("swish", ("beta",), None),
-    ("gelu", (), None),
-    ("gelu_tanh", (), None),
-    ("mish", (), None),
-]
+PXD = HERE / "activation.pxd"
+MEMORY_BOUND_MARK = "# loops: memory-bound"
 
 
-#: activations with no exponential, tanh or erf in f, f' or f'': their loops wait for memory,
-#: not arithmetic, and write large outputs with streaming stores (see _elementwise.pyx.tp),
-#: as do all the backward-from-output loops (a polynomial in y). Timed at 10^7 elements,
-#: streaming made these 8-48% faster and the transcendental loops 5-25% slower.
-MEMORY_BOUND = {"identity", "binary_step", "hard_sigmoid", "hard_tanh", "softsign", "relu",
-                "leaky_relu"}
+def activations(pxd: Path = PXD) -> list[SimpleNamespace]:
+    """Every activation block of activation.pxd, in its order: name, params, out_params
+    (None without an output form), array_form, memory_bound."""
+    text = pxd.read_text()
+    found = []
+    for name, block in re.findall(r"^# <(\w+)>\n(.*?)^# </\1>", text, re.MULTILINE | re.DOTALL):
+        f = re.search(rf"^cdef inline floating {name}_f\(floating x((?:, floating \w+)*)\)", block, re.MULTILINE)
+        if f is None:
+            continue    # a block of helpers only
+        from_y = re.search(rf"^cdef inline floating {name}_df_from_y\(floating y((?:, floating \w+)*)\)",
+                           block, re.MULTILINE)
+        found.append(SimpleNamespace(
+            name=name,
+            params=_names(f.group(1)),
+            out_params=None if from_y is None else _names(from_y.group(1)),
+            array_form=re.search(rf"^cdef inline void {name}_f_array\(", block, re.MULTILINE) is not None,
+            memory_bound=MEMORY_BOUND_MARK in block,
+        ))
+    return found
 
 
-def streams(name: str, op: str) -> bool:
-    """Whether the loop `NAME_OP` writes outputs of STREAM_MIN_BYTES or more by streaming."""
-    return name in MEMORY_BOUND or op == "backward_from_output"
+def _names(params: str) -> tuple[str, ...]:
+    return tuple(p.split()[-1] for p in params.split(",") if p.strip())
 
 
-def prefetches(name: str, op: str) -> bool:
-    """Whether the loop `NAME_OP` prefetches its arrays from PREFETCH_MIN_BYTES of output on:
+def streams(a: SimpleNamespace, op: str) -> bool:
+    """Whether the loop of `op` writes outputs of STREAM_MIN_BYTES or more by streaming."""
+    return a.memory_bound or op == "backward_from_output"
+
+
+def prefetches(a: SimpleNamespace, op: str) -> bool:
+    """Whether the loop of `op` prefetches its arrays from PREFETCH_MIN_BYTES of output on:
     the loops that compute for long per element (those that do not stream), unless an
     array form of their own does the work."""
-    return not streams(name, op) and f"{name}_{op}" not in ARRAY_FORMS
-
-
-#: loops written as one call instead of a loop over the scalar function (same values)
-ARRAY_FORMS: dict[str, str] = {
-    "tanh_forward": "act.tanh_f_array(x, y, n)",
-    # y = x is a copy: libc's, like np.copyto's (memmove, as out may be x itself)
-    "identity_forward": "memmove(y, x, n * sizeof(floating))",
-}
+    return not streams(a, op) and not (a.array_form and op == "forward")
 
 
 def kernels():
     """One record per generated array function: its name, arguments and loop body."""
-    from types import SimpleNamespace
-
-    for name, params, out_params in ACTIVATIONS:
-        a = "".join(", " + p for p in params)
+    for a in activations():
+        name, params = a.name, a.params
+        p = "".join(", " + q for q in params)
         rows = [
-            ("forward", ("x", "y"), f"y[i] = act.{name}_f(x[i]{a})", params),
-            ("derivative", ("x", "y"), f"y[i] = act.{name}_df(x[i]{a})", params),
-            ("second_derivative", ("x", "y"), f"y[i] = act.{name}_d2f(x[i]{a})", params),
-            ("backward", ("x", "dy", "dx"), f"dx[i] = act.{name}_df(x[i]{a}) * dy[i]", params),
+            ("forward", ("x", "y"), f"y[i] = act.{name}_f(x[i]{p})", params),
+            ("derivative", ("x", "y"), f"y[i] = act.{name}_df(x[i]{p})", params),
+            ("second_derivative", ("x", "y"), f"y[i] = act.{name}_d2f(x[i]{p})", params),
+            ("backward", ("x", "dy", "dx"), f"dx[i] = act.{name}_df(x[i]{p}) * dy[i]", params),
         ]
-        if out_params is not None:
-            b = "".join(", " + p for p in out_params)
+        if a.out_params is not None:
+            q = "".join(", " + r for r in a.out_params)
             rows.append(("backward_from_output", ("y", "dy", "dx"),
-                         f"dx[i] = act.{name}_df_from_y(y[i]{b}) * dy[i]", out_params))
-        for op, arrays, body, p in rows:
+                         f"dx[i] = act.{name}_df_from_y(y[i]{q}) * dy[i]", a.out_params))
+        for op, arrays, body, args in rows:
             *inputs, output = arrays
             yield SimpleNamespace(
                 name=f"{name}_{op}",
                 activation=name,
                 op=op,
                 arrays=arrays,
-                params=p,
+                params=args,
                 output=output,
-                streams=streams(name, op),
-                prefetches=prefetches(name, op),
+                streams=streams(a, op),
+                prefetches=prefetches(a, op),
                 prefetch="; ".join([f"nl_prefetch({v} + j)" for v in inputs]
                                    + [f"nl_prefetch_write({output} + j)"]),
                 body=body,
-                array_form=ARRAY_FORMS.get(f"{name}_{op}"),
+                array_form=f"act.{name}_f_array(x, y, n)" if a.array_form and op == "forward" else None,
                 views=", ".join([f"const floating[::1] {v}" for v in inputs] + [f"floating[::1] {output}"]),
                 pointers=", ".join([f"const floating* {v}" for v in inputs] + [f"floating* {output}"]),
                 offsets=", ".join(f"{v} + lo" for v in arrays),
@@ -100,18 +102,17 @@ def kernels():
                 tile_offsets_carried=", ".join([f"{v} + lo" for v in inputs] + ["buf + c"]),
                 block_offsets=", ".join([f"{v} + lo" for v in inputs] + ["buf"]),
                 firsts=", ".join(f"&{v}[0]" for v in arrays),
-                args="".join(f", {q}" for q in p),
-                scalar_params="".join(f", floating {q}" for q in p),
-                python_params="".join(f", double {q}" for q in p),
-                casts="".join(f", <floating>{q}" for q in p),
+                args="".join(f", {q}" for q in args),
+                scalar_params="".join(f", floating {q}" for q in args),
+                python_params="".join(f", double {q}" for q in args),
+                casts="".join(f", <floating>{q}" for q in args),
             )
 
 
 def bias_kernels():
     """One record per activation for the fused bias-add + activation of a dense layer."""
-    from types import SimpleNamespace
-
-    for name, params, _ in ACTIVATIONS:
+    for a in activations():
+        name, params = a.name, a.params
         yield SimpleNamespace(
             name=name,
             args="".join(", " + p for p in params),
@@ -126,17 +127,28 @@ def render_pyx() -> str:
     from Cython import Tempita
 
     template = (HERE / "_elementwise.pyx.tp").read_text()
-    header = "# Generated from _elementwise.pyx.tp by _generate.py: edit those, not this file.\n"
-    return header + Tempita.sub(template, kernels=list(kernels()), bias_kernels=list(bias_kernels()))
+    # the large-array loops of each kernel, from _streaming.pyx.tp without its header comment
+    streaming = (HERE / "_streaming.pyx.tp").read_text()
+    streaming = streaming[streaming.index("{{"):]
+    loops = list(kernels())
+    for k in loops:
+        k.memory_loops = Tempita.sub(streaming, k=k)
+    header = ("# Generated from activation.pxd, _elementwise.pyx.tp and _streaming.pyx.tp by "
+              "_generate.py: edit those, not this file.\n")
+    return header + Tempita.sub(template, kernels=loops, bias_kernels=list(bias_kernels()),
+                                activations=activations())
 
 
 def render_pyi() -> str:
     lines = [
-        "# Generated by _generate.py: the compiled loops of _elementwise.pyx.",
+        "# Generated by _generate.py from activation.pxd: the compiled loops of _elementwise.pyx.",
+        "from collections.abc import Callable",
+        "",
         "import numpy as np",
         "from numpy.typing import NDArray",
         "",
         "Float = NDArray[np.float32] | NDArray[np.float64]",
+        "Loop = Callable[..., None]",
         "",
         "CHUNK: int",
         "MIN_PARALLEL_CHUNKS: int",
@@ -146,20 +158,17 @@ def render_pyi() -> str:
         "PREFETCH_BLOCK: int",
         "PREFETCH_AHEAD: int",
         "KINDS: dict[str, int]",
+        "PARAMETERS: dict[str, tuple[str, ...]]",
+        "OUTPUT_FORMS: dict[str, tuple[str, ...]]",
         "",
+        "def loop(activation: str, op: str) -> Loop: ...",
     ]
-    def stub(name: str, arrays: str, params: tuple[str, ...] = (), threads: bool = True) -> str:
-        extra = "".join(f", {p}: float" for p in params) + (", n_threads: int = 1" if threads else "")
+
+    def stub(name: str, arrays: str, threads: bool = True) -> str:
+        extra = ", n_threads: int = 1" if threads else ""
         args = ", ".join(f"{a}: Float" for a in arrays.split())
         return f"def {name}({args}{extra}) -> None: ..."
 
-    for name, params, out_params in ACTIVATIONS:
-        for op in ("forward", "derivative", "second_derivative"):
-            lines.append(stub(f"{name}_{op}", "x y", params))
-        lines.append(stub(f"{name}_backward", "x dy dx", params))
-        if out_params is not None:
-            lines.append(stub(f"{name}_backward_from_output", "y dy dx", out_params))
-        lines.append(stub(f"{name}_forward_bias", "z b a", params))
     lines += [
         stub("leaky_relu_forward_columns", "x alpha y"),
         stub("leaky_relu_derivative_columns", "x alpha y"),

@@ -5,8 +5,11 @@
 #     NAME_df(x, ...)       f'(x)
 #     NAME_d2f(x, ...)      f''(x)
 #     NAME_df_from_y(y)     f'(x) written with the output y = f(x) alone, where that exists
-# and nothing else: the array loops in _elementwise.pyx.tp are generated around these
-# functions, and the textbook shows them by the markers `# <NAME>` ... `# </NAME>`.
+#     NAME_f_array(x, y, n) the forward loop as one call, where that is faster
+# and the line `# loops: memory-bound` where f, f' and f'' need no exponential, tanh or erf.
+# That is all there is to declare: _generate.py reads the blocks, the array loops of
+# _elementwise.pyx.tp are generated around these functions (their parameters are those after
+# x, in order), and the textbook shows them by the markers `# <NAME>` ... `# </NAME>`.
 #
 # Rules every function keeps (the tests check each one against mpmath):
 # * NaN in, NaN out. Comparisons with NaN are false, so each function is written so that
@@ -20,6 +23,7 @@
 #   which would make every float32 kernel compute in double at half the SIMD width.
 from cython cimport floating
 from libc.math cimport INFINITY
+from libc.string cimport memmove
 from neuronlab._kernels._math cimport (
     GELU_K, INV_SQRT_2PI, SELU_ALPHA, SELU_LAMBDA, SQRT_2_OVER_PI,
     _clamp, _copysign, _exp_neg, _exp_neg_abs, _expm1, _fabs, _fma, _gelu, _isinf, _isnan,
@@ -28,8 +32,13 @@ from neuronlab._kernels._math cimport (
 
 
 # <identity>
+# loops: memory-bound
 cdef inline floating identity_f(floating x) noexcept nogil:
     return x
+
+cdef inline void identity_f_array(const floating* x, floating* y, Py_ssize_t n) noexcept nogil:
+    # y = x is a copy: libc's, like np.copyto's (memmove, as y may be x itself).
+    memmove(y, x, n * sizeof(floating))
 
 cdef inline floating identity_df(floating x) noexcept nogil:
     return x if _isnan(x) else 1
@@ -40,6 +49,7 @@ cdef inline floating identity_d2f(floating x) noexcept nogil:
 
 
 # <binary_step>
+# loops: memory-bound
 cdef inline floating binary_step_f(floating x) noexcept nogil:
     # Heaviside step with H(0) = 1: the neuron fires when its input reaches the threshold.
     return x if _isnan(x) else (1 if x >= 0 else 0)
@@ -81,6 +91,7 @@ cdef inline floating sigmoid_df_from_y(floating y) noexcept nogil:
 
 
 # <hard_sigmoid>
+# loops: memory-bound
 cdef inline floating hard_sigmoid_f(floating x, floating slope) noexcept nogil:
     # one rounding: next to the kink at -1/(2 slope), slope x + 1/2 cancels
     cdef floating t = _fma(slope, x, <floating>0.5)
@@ -121,6 +132,7 @@ cdef inline floating tanh_df_from_y(floating y) noexcept nogil:
 
 
 # <hard_tanh>
+# loops: memory-bound
 cdef inline floating hard_tanh_f(floating x) noexcept nogil:
     return -1 if x < -1 else (1 if x > 1 else x)
 
@@ -133,6 +145,7 @@ cdef inline floating hard_tanh_d2f(floating x) noexcept nogil:
 
 
 # <softsign>
+# loops: memory-bound
 cdef inline floating softsign_f(floating x) noexcept nogil:
     # x / (1 + |x|) is inf / inf at x = +-inf; the limit is +-1.
     cdef floating a = _fabs(x)
@@ -151,6 +164,7 @@ cdef inline floating softsign_d2f(floating x) noexcept nogil:
 
 
 # <relu>
+# loops: memory-bound
 cdef inline floating relu_f(floating x) noexcept nogil:
     return 0 if x < 0 else x
 
@@ -167,6 +181,7 @@ cdef inline floating relu_df_from_y(floating y) noexcept nogil:
 
 
 # <leaky_relu>
+# loops: memory-bound
 cdef inline floating leaky_relu_f(floating x, floating alpha) noexcept nogil:
     # The piecewise form, not max(x, alpha x): PReLU may learn alpha > 1.
     return x if x > 0 else alpha * x
