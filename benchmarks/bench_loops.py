@@ -33,7 +33,8 @@ SLOW = 4.0
 def loops():
     """(activation, op, compiled function, number of input arrays, parameters)."""
     for k in _generate.kernels():
-        yield k.activation, k.op, _elementwise.loop(k.activation, k.op), len(k.arrays) - 1, [PARAMS[q] for q in k.params]
+        loop = _elementwise.loop(k.activation, k.op)
+        yield k.activation, k.op, loop, len(k.arrays) - 1, [PARAMS[q] for q in k.params]
 
 
 def main(quick: bool = False) -> dict:
