@@ -141,6 +141,22 @@ def test_translations_keep_every_formula_reference_and_literal(catalog):
     assert not bad, f"{page}: markup changed in translation: {bad[:5]}"
 
 
+# reStructuredText only sees inline markup that is set off from the text around it: a
+# Chinese character, or a full-width bracket, glued to ``literal`` or :role:`text` leaves
+# it as plain text (and the build fails on the unmatched backquotes).
+_CJK_BEFORE = "\u4e00-\u9fff\uff09\u300d\u201d"     # ideographs and ） 」 ”
+_CJK_AFTER = "\u4e00-\u9fff\uff08\u300c\u201c"      # ideographs and （ 「 “
+_GLUED = re.compile(rf"(?:``[^`]+``|(?<!`)`[^`]+`(?:_|__)?)(?=[{_CJK_AFTER}])"
+                    rf"|(?<=[{_CJK_BEFORE}])(?:``|:[a-z]+:`)")
+
+
+@pytest.mark.parametrize("catalog", catalogs(), ids=lambda c: page_of(c))
+def test_markup_is_set_off_from_chinese_text(catalog):
+    glued = [(m[:50], g.group(0)) for m, (s, _) in read_catalog(catalog).items() if s
+             for g in [_GLUED.search(s)] if g]
+    assert not glued, f"{page_of(catalog)}: put a space between markup and Chinese text: {glued[:5]}"
+
+
 # The glossary's concepts with the translations that compete with the one the textbook
 # uses (each seen in Chinese course material or textbooks). A competing name on a page
 # makes a student wonder whether it is a different concept.
@@ -354,3 +370,20 @@ def test_chinese_text_renders_as_glyphs_not_tofu(tmp_path):
     for page in ("activations/sigmoid", "backprop", "auto_tutorials/01_perceptron_logic"):
         screenshot((HTML_ZH / f"{page}.html").as_uri(), shots / f"zh_{page.replace('/', '_')}.png")
     screenshot((HTML_ZH / "search.html").as_uri() + "?q=激活函数", shots / "zh_search.png")
+
+
+@pytest.mark.built_docs
+@needs_build
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (`make docs` installs it as root)")
+@pytest.mark.parametrize("word, page", [("激活函数", "activations/index.html"), ("反向传播", "backprop.html")])
+def test_the_chinese_search_page_finds_pages_in_a_browser(word, page):
+    """The search page's script runs (no error in its stemmer) and lists the page."""
+    from urllib.parse import quote
+
+    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-dev-shm-usage", "--allow-file-access-from-files",
+            "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--virtual-time-budget=15000", "--run-all-compositor-stages-before-draw", "--dump-dom",
+            (HTML_ZH / "search.html").as_uri() + "?q=" + quote(word)]
+    dom = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False).stdout
+    assert re.search(rf'<a href="{re.escape(page)}[^"]*"', dom), f"searching {word} did not list {page}"

@@ -44,6 +44,7 @@ from activation_pages import (
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
+from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
@@ -292,7 +293,20 @@ def qualify_example_names(app, what, name, obj, options, lines):
             lines[i] = bare.sub(rf"nl.{parts[1]}.\1(", line)
 
 
+class ChineseSearch(SearchChinese):
+    """Sphinx's Chinese search, whose page script names the stemmer it ships.
+
+    Sphinx 9.0 copies the English stemmer (Latin words in Chinese pages are English) but
+    has the page call a ``ChineseStemmer`` that does not exist, so the search page stops
+    with a ReferenceError and finds nothing. The name of the language decides the name of
+    the stemmer the script calls.
+    """
+
+    language_name = "English"
+
+
 def setup(app):
+    app.add_search_language(ChineseSearch)
     app.connect("autodoc-process-docstring", escape_absolute_values)
     app.connect("autodoc-process-docstring", qualify_example_names)
     app.add_directive("activation-table", ActivationTable)
