@@ -8,11 +8,25 @@ wrapped in small Python objects that read like the formulas they compute.
 ['binary_step', 'elu', 'gelu', 'hard_sigmoid']
 """
 # softmax registers softmax, log_softmax and maxout with the activations.
-from neuronlab import activations, datasets, gradcheck, init, losses, metrics, optim, plot, softmax
+from neuronlab import (
+    activations,
+    datasets,
+    diagnostics,
+    gradcheck,
+    init,
+    losses,
+    metrics,
+    optim,
+    persistence,
+    plot,
+    softmax,
+    training,
+)
 from neuronlab._config import get_num_threads, set_num_threads
 from neuronlab.layers import Layer
-from neuronlab.network import EarlyStopping, History, Network
+from neuronlab.network import Network
 from neuronlab.perceptron import LogisticNeuron, Perceptron
+from neuronlab.training import EarlyStopping, History
 
 __version__ = "0.1.0"
 
@@ -25,13 +39,16 @@ __all__ = [
     "Perceptron",
     "activations",
     "datasets",
+    "diagnostics",
     "get_num_threads",
     "gradcheck",
     "init",
     "losses",
     "metrics",
     "optim",
+    "persistence",
     "plot",
     "set_num_threads",
     "softmax",
+    "training",
 ]

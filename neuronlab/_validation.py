@@ -122,10 +122,12 @@ def check_count(value: Any, name: str, low: int = 1) -> int:
 # Samples and labels: what a model is trained on
 # ----------------------------------------------------------------------------------------
 def check_samples(X: Any, name: str = "X", n_features: int | None = None,
-                  dtype: np.dtype | None = None) -> np.ndarray:
+                  dtype: np.dtype | None = None, taken_by: str | None = None) -> np.ndarray:
     """`X` as a finite, C-contiguous float (m, n_features) matrix: one sample per row.
 
     A 1-d `X` is a single sample when `n_features` is known (it becomes one row).
+    `taken_by` names what takes the n_features inputs ("the network's first layer") in the
+    message for a wrong number of features.
     """
     X = as_float_array(X, name, dtype)
     if X.ndim == 1 and n_features is not None and X.shape[0] == n_features:
@@ -135,13 +137,16 @@ def check_samples(X: Any, name: str = "X", n_features: int | None = None,
     if X.shape[0] == 0:
         raise ValueError(f"{name} has no samples (shape {X.shape})")
     if n_features is not None and X.shape[1] != n_features:
+        if taken_by is not None:
+            raise ValueError(f"{name} has {X.shape[1]} features per sample but {taken_by} takes "
+                             f"{n_features} inputs")
         raise ValueError(f"{name} has {X.shape[1]} features per sample (shape {X.shape}) "
                          f"but {n_features} are expected")
     # min and max propagate NaN and expose +-inf: two sweeps, no temporary array
     if not (np.isfinite(X.min()) and np.isfinite(X.max())):
-        raise ValueError(f"{name} contains NaN or infinity")
+        i, j = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(f"{name}[{i}, {j}] is {X[i, j]}: the samples must be finite numbers")
     return X
-
 
 
 def check_binary_labels(y: Any, m: int, name: str = "y") -> np.ndarray:

@@ -40,6 +40,7 @@ from neuronlab._registry import Registry
 from neuronlab._validation import as_array, as_float_array, check_real
 
 __all__ = [
+    "NO_LABELS",
     "BinaryCrossEntropy",
     "CrossEntropy",
     "Loss",
@@ -54,7 +55,8 @@ __all__ = [
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
-_NO_LABELS = np.empty(0, dtype=np.intp)
+#: The `labels` of :meth:`Loss.loss_and_gradient_into` when the target is given as rows r.
+NO_LABELS = np.empty(0, dtype=np.intp)
 
 
 class Loss:
@@ -111,6 +113,31 @@ class Loss:
         """(J, dJ/dpred) from one pass over the data."""
         return self._compute(pred, target, want_grad=True)
 
+    # -- for a network's training step ------------------------------------------------
+    def batch_scale(self, m: int) -> float:
+        """J = scale * (the sum of a batch's m per-sample losses): 1/m for "mean", else 1."""
+        return 1.0 / m if self.reduction == "mean" else 1.0
+
+    def loss_and_gradient_into(self, pred: np.ndarray, labels: np.ndarray, r: np.ndarray,
+                               grad: np.ndarray) -> float:
+        """J of a batch with dJ/dpred written into `grad`, in one compiled pass and unchecked.
+
+        For a training loop that checked its data once: pred and grad are C-contiguous
+        (m, K) arrays of one float dtype; the target is either `labels`, checked by
+        :func:`check_labels` (then `r` is an empty (0, K) array), or rows `r` like pred
+        (then `labels` is :data:`NO_LABELS`). J is :meth:`batch_scale` times the sum of
+        the per-sample losses (their mean, or their sum for "sum" and "none").
+        """
+        scale = self.batch_scale(pred.shape[0])
+        no_rows = np.empty(0, pred.dtype)   # the per-sample losses, not needed here
+        return self._kernel(pred, labels, r, grad, no_rows, scale, True, False) * scale
+
+    def fused_step(self, k: int, labels: bool) -> tuple[int, int, float] | None:
+        """How a network's compiled step fuses this loss into its passes, for k outputs and
+        integer labels (or target rows): (family, op, parameter) as ``DenseStack.step``
+        takes them, or None (the step then calls :meth:`loss_and_gradient_into`)."""
+        return None
+
     # -- plumbing --------------------------------------------------------------------
     def _compute(self, pred, target, want_grad):
         pred = as_float_array(pred, "pred")
@@ -121,7 +148,7 @@ class Loss:
         want_rows = self.reduction == "none"
         grad = np.empty(rows.shape if want_grad else (0, 0), rows.dtype)
         per_sample = np.empty(m if want_rows else 0, rows.dtype)
-        scale = 1.0 / m if self.reduction == "mean" else 1.0
+        scale = self.batch_scale(m)
         total = self._kernel(rows, labels, r, grad, per_sample, scale, want_grad, want_rows)
         loss = per_sample if want_rows else total * scale
         return loss, (grad.reshape(shape) if want_grad else None)
@@ -150,15 +177,10 @@ class Loss:
             raise ValueError(f"target has shape {arr.shape}; expected {expected}an array of "
                              f"pred's shape {shape}")
         r = as_float_array(arr, "target", rows.dtype).reshape(rows.shape)
-        return _NO_LABELS, r
+        return NO_LABELS, r
 
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
         raise NotImplementedError
-
-    def _batch_spec(self, k: int, labels: bool) -> tuple[int, int, float] | None:
-        """(family, op, parameter) for ``_losses.batch_loss`` with k outputs and integer labels
-        or target rows, or None where the loss has no such compiled form."""
-        return None
 
 
 def check_labels(labels: np.ndarray, m: int, k: int, name: str = "target") -> np.ndarray:
@@ -270,7 +292,7 @@ class SoftmaxCrossEntropy(Loss):
     def params(self):
         return {"reduction": self.reduction, "label_smoothing": self.label_smoothing}
 
-    def _batch_spec(self, k, labels):
+    def fused_step(self, k, labels):
         return _losses.LossFamily.SOFTMAX_CE, 0, self.label_smoothing
 
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
@@ -287,7 +309,7 @@ class _Pointwise(Loss):
     def _factor(self, k: int) -> float:
         return 1.0
 
-    def _batch_spec(self, k, labels):
+    def fused_step(self, k, labels):
         return None if labels else (_losses.LossFamily.POINTWISE, int(self.op), self._factor(k))
 
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
@@ -301,8 +323,8 @@ class _Pointwise(Loss):
 class _Picked(_Pointwise):
     """With integer labels only the labelled output has r = 1: one term per sample."""
 
-    def _batch_spec(self, k, labels):
-        return (_losses.LossFamily.PICKED, int(self.op), 1.0) if labels else super()._batch_spec(k, labels)
+    def fused_step(self, k, labels):
+        return (_losses.LossFamily.PICKED, int(self.op), 1.0) if labels else super().fused_step(k, labels)
 
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
         if not labels.shape[0]:

@@ -457,8 +457,8 @@ def test_built_site_has_every_page():
         assert (HTML / f"{page}.html").exists()
 
 
-PUBLIC_MODULES = ["activations", "softmax", "losses", "perceptron", "layers", "network", "reference", "init",
-                  "optim", "datasets", "gradcheck"]
+PUBLIC_MODULES = ["activations", "softmax", "losses", "perceptron", "layers", "network", "training", "diagnostics",
+                  "persistence", "reference", "init", "optim", "datasets", "gradcheck"]
 
 
 @needs_build

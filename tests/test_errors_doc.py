@@ -20,8 +20,8 @@ import neuronlab as nl
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "errors.rst"
 MODULES = ["_validation.py", "_registry.py", "_config.py", "activations.py", "softmax.py", "losses.py",
-           "layers.py", "optim.py", "network.py", "perceptron.py", "init.py", "datasets.py", "gradcheck.py",
-           "metrics.py", "plot.py"]
+           "layers.py", "optim.py", "network.py", "training.py", "diagnostics.py", "persistence.py",
+           "perceptron.py", "init.py", "datasets.py", "gradcheck.py", "metrics.py", "plot.py"]
 RAISED = {"TypeError", "ValueError", "NotImplementedError"}
 
 # Messages the page need not show, each with the reason.

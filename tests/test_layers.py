@@ -193,7 +193,7 @@ def test_gradcheck_catches_a_wrong_backward():
     (lambda: nl.Layer(3, 2, seed=1.5), TypeError, "seed"),
     (lambda: nl.Layer(3, 2).forward(np.ones((4, 2))), ValueError, "a_prev"),
     (lambda: nl.Layer(3, 2).forward(np.ones((2, 2, 3))), ValueError, "a_prev"),
-    (lambda: nl.Layer(3, 2).forward(np.full((4, 3), np.nan)), ValueError, "NaN"),
+    (lambda: nl.Layer(3, 2).forward(np.full((4, 3), np.nan)), ValueError, r"a_prev\[0, 0\] is nan"),
     (lambda: nl.Layer(3, 2).forward(np.ones((4, 3), dtype=complex)), TypeError, "a_prev"),
     (lambda: nl.Layer(3, 2).backward(np.ones((4, 2))), ValueError, "forward"),
 ])

@@ -96,7 +96,7 @@ def test_bad_hyper_parameters(kwargs, exc, word):
 @pytest.mark.parametrize(("X", "y", "exc", "word"), [
     (np.zeros((4, 3)), AND, ValueError, "X"),
     (np.zeros(4), AND, ValueError, "X"),
-    (np.array([[0, np.nan], [0, 1], [1, 0], [1, 1]]), AND, ValueError, "NaN"),
+    (np.array([[0, np.nan], [0, 1], [1, 0], [1, 1]]), AND, ValueError, r"X\[0, 1\] is nan"),
     (GATES, [0, 0, 1], ValueError, "y"),
     (GATES, [0, 0, 2, 1], ValueError, "y"),
     (GATES, ["a", "b", "c", "d"], TypeError, "y"),
