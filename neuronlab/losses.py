@@ -62,6 +62,13 @@ NO_LABELS = np.empty(0, dtype=np.intp)
 class Loss:
     """Base class: a loss J(pred, target) with its gradient, computed by compiled kernels.
 
+    A loss of your own sets ``name`` and defines ``loss(self, y, r)``, one value per sample
+    (an array of shape (m,)), and ``gradient(self, y, r)``, the gradient of each sample's
+    loss with respect to its outputs (the shape of y), both in NumPy. The target r arrives
+    as rows like y: a classifier's (``classifier = True``) integer labels become one-hot
+    rows first. The base class reduces them as ``reduction`` says, and a network trains
+    with it as with a built-in loss (:meth:`compiled` tells which one runs).
+
     Attributes
     ----------
     name : str
@@ -70,14 +77,19 @@ class Loss:
         The per-sample loss J_i and its gradient in LaTeX, as the textbook shows them.
     accepts_labels : bool
         The target may be integer class labels of shape (m,).
+    classifier : bool
+        A network trained with this loss is a classifier: its targets are class labels, and
+        it predicts the class of the largest output.
     reduction : str
         ``"mean"``, ``"sum"`` or ``"none"``.
+
     """
 
     name: ClassVar[str]
-    formula: ClassVar[str]
-    gradient_formula: ClassVar[str]
+    formula: ClassVar[str] = ""
+    gradient_formula: ClassVar[str] = ""
     accepts_labels: ClassVar[bool] = True
+    classifier: ClassVar[bool] = False
     needs_classes: ClassVar[bool] = True  # pred must be (m, K)
 
     def __init__(self, reduction: str = "mean"):
@@ -98,6 +110,14 @@ class Loss:
 
     __hash__ = None
 
+    def compiled(self) -> bool:
+        """Whether compiled kernels compute this loss; False for a class that defines its own
+        ``loss`` or ``gradient`` (a student's, or a subclass of a built-in that changes one),
+        which then runs everywhere, in training too."""
+        cls = type(self)
+        return (cls._kernel is not Loss._kernel and cls.loss is Loss.loss
+                and cls.gradient is Loss.gradient)
+
     # -- the public methods ----------------------------------------------------------
     def loss(self, pred: Any, target: Any) -> float | np.ndarray:
         """J: a float for reduction "mean" and "sum", the (m,) per-sample losses for "none"."""
@@ -111,6 +131,12 @@ class Loss:
 
     def loss_and_gradient(self, pred: Any, target: Any) -> tuple[float | np.ndarray, np.ndarray]:
         """(J, dJ/dpred) from one pass over the data."""
+        if not self.compiled():
+            pred = as_float_array(pred, "pred")
+            labels, r = self._targets(self._as_rows(pred), pred.shape, target)
+            grad = np.empty_like(pred)
+            J = self.loss_and_gradient_into(pred, labels, r, grad)
+            return J, grad
         return self._compute(pred, target, want_grad=True)
 
     # -- for a network's training step ------------------------------------------------
@@ -129,6 +155,8 @@ class Loss:
         the per-sample losses (their mean, or their sum for "sum" and "none").
         """
         scale = self.batch_scale(pred.shape[0])
+        if not self.compiled():
+            return self._in_python(pred, labels, r, grad, scale)
         no_rows = np.empty(0, pred.dtype)   # the per-sample losses, not needed here
         return self._kernel(pred, labels, r, grad, no_rows, scale, True, False) * scale
 
@@ -136,7 +164,26 @@ class Loss:
         """How a network's compiled step fuses this loss into its passes, for k outputs and
         integer labels (or target rows): (family, op, parameter) as ``DenseStack.step``
         takes them, or None (the step then calls :meth:`loss_and_gradient_into`)."""
+        return self._fused_step(k, labels) if self.compiled() else None
+
+    def _fused_step(self, k: int, labels: bool) -> tuple[int, int, float] | None:
         return None
+
+    def _in_python(self, pred: np.ndarray, labels: np.ndarray, r: np.ndarray, grad: np.ndarray,
+                   scale: float) -> float:
+        """J and dJ/dpred from a ``loss`` and ``gradient`` written in Python."""
+        if labels.shape[0]:
+            r = _one_hot(labels, pred.shape[1], pred.dtype)
+        name = type(self).__name__
+        per_sample = np.asarray(self.loss(pred, r))
+        if per_sample.shape != (pred.shape[0],):
+            raise ValueError(f"{name}.loss returned shape {per_sample.shape} for {pred.shape[0]} "
+                             f"samples; it must return one value per sample, shape ({pred.shape[0]},)")
+        g = np.asarray(self.gradient(pred, r))
+        if g.shape != pred.shape:
+            raise ValueError(f"{name}.gradient returned shape {g.shape}; expected pred's shape {pred.shape}")
+        np.multiply(g, scale, out=grad, casting="same_kind")
+        return float(per_sample.sum()) * scale
 
     # -- plumbing --------------------------------------------------------------------
     def _compute(self, pred, target, want_grad):
@@ -281,6 +328,7 @@ class SoftmaxCrossEntropy(Loss):
     """
 
     name = "softmax_cross_entropy"
+    classifier = True
     formula = r"J = -\sum_{k=1}^{K} r_k \ln \frac{e^{z_k}}{\sum_{j} e^{z_j}}"
     gradient_formula = r"\frac{\partial J}{\partial z_k} = y_k \sum_j r_j - r_k = y_k - r_k"
 
@@ -292,7 +340,7 @@ class SoftmaxCrossEntropy(Loss):
     def params(self):
         return {"reduction": self.reduction, "label_smoothing": self.label_smoothing}
 
-    def fused_step(self, k, labels):
+    def _fused_step(self, k, labels):
         return _losses.LossFamily.SOFTMAX_CE, 0, self.label_smoothing
 
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
@@ -309,7 +357,7 @@ class _Pointwise(Loss):
     def _factor(self, k: int) -> float:
         return 1.0
 
-    def fused_step(self, k, labels):
+    def _fused_step(self, k, labels):
         return None if labels else (_losses.LossFamily.POINTWISE, int(self.op), self._factor(k))
 
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
@@ -323,8 +371,8 @@ class _Pointwise(Loss):
 class _Picked(_Pointwise):
     """With integer labels only the labelled output has r = 1: one term per sample."""
 
-    def fused_step(self, k, labels):
-        return (_losses.LossFamily.PICKED, int(self.op), 1.0) if labels else super().fused_step(k, labels)
+    def _fused_step(self, k, labels):
+        return (_losses.LossFamily.PICKED, int(self.op), 1.0) if labels else super()._fused_step(k, labels)
 
     def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
         if not labels.shape[0]:
@@ -344,6 +392,7 @@ class CrossEntropy(_Picked):
     """
 
     name = "cross_entropy"
+    classifier = True
     op = _losses.PointwiseLoss.CROSS_ENTROPY
     formula = r"J = -\sum_{k=1}^{K} r_k \ln y_k"
     gradient_formula = r"\frac{\partial J}{\partial y_k} = -\frac{r_k}{y_k}"
@@ -361,6 +410,7 @@ class NegativeLogLikelihood(_Picked):
     """
 
     name = "nll"
+    classifier = True
     op = _losses.PointwiseLoss.NLL
     formula = r"J = -\sum_{k=1}^{K} r_k\, l_k, \quad l_k = \ln y_k"
     gradient_formula = r"\frac{\partial J}{\partial l_k} = -r_k"

@@ -52,7 +52,6 @@ from neuronlab.training import EarlyStopping, History
 # History and EarlyStopping live in neuronlab.training; nl.network.History keeps working.
 __all__ = ["Network"]
 
-CLASSIFICATION_LOSSES = ("softmax_cross_entropy", "cross_entropy", "nll")
 _EVAL_CHUNK = 1024  # samples per forward pass when predicting
 
 
@@ -117,7 +116,7 @@ class Network:
         if self.loss.reduction == "none":
             raise ValueError("the loss must reduce a batch to one number: use reduction 'mean' "
                              "or 'sum', not 'none'")
-        self.is_classifier = self.loss.name in CLASSIFICATION_LOSSES
+        self.is_classifier = self.loss.classifier
         self.seed = seed
         self.rng = make_rng(seed)
         self.training = True
@@ -384,7 +383,8 @@ class Network:
         X = self.check_X(X)
         target = self.check_y(y, X.shape[0])
         out = self._outputs(X)
-        J = float(self.loss.loss(out, target))
+        labels, r = self._targets(target)
+        J = self._loss_and_gradient(out, labels, r, np.empty_like(out))
         if self.is_classifier:
             return {"loss": J, "accuracy": float(np.mean(np.argmax(out, axis=1) == target))}
         return {"loss": J, "r2": self.score(X, target)}

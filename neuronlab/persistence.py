@@ -165,4 +165,8 @@ def _from_config(cls: type, spec: dict, weights: dict[str, np.ndarray]) -> Any:
                 for name, _, _ in layer.named_parameters()}
     if set(weights) != expected:
         raise ValueError(f"unexpected arrays {sorted(set(weights) - expected)}")
-    return cls(layers, losses.get(spec["loss"]["name"], **spec["loss"]["params"]))
+    loss = spec["loss"]["name"]
+    if loss not in losses.available():
+        raise ValueError(f"the network uses the loss {loss!r}, which is not registered: call "
+                         "nl.losses.register(YourLoss) before load")
+    return cls(layers, losses.get(loss, **spec["loss"]["params"]))

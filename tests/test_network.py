@@ -699,3 +699,78 @@ def test_diagnostics_off_records_the_rest_and_trains_identically():
     assert histories[1].dead_relu == [] and histories[1].grad_norm == []
     assert histories[0].loss == histories[1].loss and len(histories[0].dead_relu) == 2
     assert np.array_equal(nets[0].layers[0].W, nets[1].layers[0].W)
+
+
+class NumpySquaredError(nl.losses.Loss):
+    """The squared error as a student writes it: one value per sample, and its gradient."""
+
+    name = "numpy_squared_error"
+
+    def loss(self, y, r):
+        return 0.5 * ((y - r) ** 2).sum(axis=1)
+
+    def gradient(self, y, r):
+        return y - r
+
+
+class NumpySoftmaxCrossEntropy(nl.losses.Loss):
+    """Softmax cross-entropy in NumPy, for a classifier: labels arrive as one-hot rows r."""
+
+    name = "numpy_softmax_cross_entropy"
+    classifier = True
+
+    def loss(self, z, r):
+        top = z.max(axis=1, keepdims=True)
+        return np.log(np.exp(z - top).sum(axis=1)) + top[:, 0] - (r * z).sum(axis=1)
+
+    def gradient(self, z, r):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True) - r
+
+
+@pytest.mark.parametrize(("mine", "built_in"), [(NumpySquaredError, "squared_error"),
+                                                (NumpySoftmaxCrossEntropy, "softmax_cross_entropy")])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_a_students_loss_trains_like_the_built_in(mine, built_in, reduction, tmp_path):
+    X, y = blobs(90)
+    if not mine.classifier:
+        y = np.eye(3)[y] + 0.1
+    nets = [nl.Network([nl.Layer(2, 8, "tanh", seed=0), nl.Layer(8, 3, "identity", seed=1)],
+                       loss=loss, seed=0) for loss in (mine(reduction), nl.losses.get(built_in, reduction=reduction))]
+    assert not nets[0].loss.compiled() and nets[1].loss.compiled()
+    assert nets[0].is_classifier == nets[1].is_classifier == mine.classifier
+    lr = 0.1 if reduction == "mean" else 0.002
+    histories = [net.fit(X, y, epochs=6, batch_size=16, optimizer=nl.optim.SGD(lr), validation_split=0.2,
+                         progress=False) for net in nets]
+    for key in ("loss", "val_loss", "grad_norm"):
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-12, err_msg=key)
+    assert nets[0].evaluate(X, y)["loss"] == pytest.approx(nets[1].evaluate(X, y)["loss"], rel=1e-12)
+    assert all(nets[0].gradcheck(X[:7], y[:7]).values())
+    J, grad = nets[0].loss.loss_and_gradient(nets[0].forward(X[:5]), y[:5])
+    J_ref, grad_ref = nets[1].loss.loss_and_gradient(nets[0].forward(X[:5]), y[:5])
+    assert J == pytest.approx(J_ref, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-12, atol=1e-15)
+    path = tmp_path / "net.npz"
+    nets[0].save(path)
+    with pytest.raises(ValueError, match=f"the loss '{mine.name}', which is not registered"):
+        nl.Network.load(path)
+    nl.losses.register(mine)
+    try:
+        np.testing.assert_array_equal(nl.Network.load(path).forward(X), nets[0].forward(X))
+    finally:
+        nl.losses.unregister(mine.name)
+
+
+def test_a_students_loss_that_returns_the_wrong_shape_is_named():
+    class Total(nl.losses.Loss):
+        name = "total"
+
+        def loss(self, y, r):
+            return ((y - r) ** 2).sum()
+
+        def gradient(self, y, r):
+            return 2 * (y - r)
+
+    net = nl.Network([nl.Layer(2, 1, "identity", seed=0)], loss=Total())
+    with pytest.raises(ValueError, match=r"Total.loss returned shape \(\) for 4 samples; it must return one value"):
+        net.fit(np.ones((4, 2)), np.ones(4), progress=False)
