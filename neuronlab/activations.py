@@ -206,8 +206,17 @@ class Activation:
         without a compiled kernel gets ``derivative(x) * dy``.
         """
         if getattr(self, "kernel", None) is None or type(self).derivative is not Activation.derivative:
-            return np.multiply(self.derivative(x), dy, out=out)
+            return self._chain_rule(x, dy, out)
         return self._run("backward", x, dy, out=out)
+
+    def _chain_rule(self, x: Any, dy: Any, out: np.ndarray | None) -> np.ndarray:
+        """derivative(x) * dy, for a class whose derivative is its own Python code."""
+        d = as_float_array(self.derivative(x), "derivative(x)")
+        dy = as_float_array(dy, "dy")
+        check_same_shape(d, "derivative(x)", dy, "dy")
+        buf, result = prepare_out(out, d.shape, result_dtype(d, dy), {"dy": dy})
+        np.multiply(d, dy, out=buf)
+        return finish_out(buf, result)
 
     def backward_from_output(self, y: Any, dy: Any, *, out: np.ndarray | None = None) -> np.ndarray:
         """dx = f'(x) * dy computed from the output y = f(x) instead of x.
@@ -603,7 +612,7 @@ class RReLU(Activation):
 
     def backward(self, x, dy, training=False, *, out=None):
         if not training:
-            return super().backward(x, dy, out=out)
+            return self._run("backward", x, dy, out=out)   # the kernel, with the mean slope
         return self._training("backward", as_float_array(x, "x"), dy, out)
 
     def _training(self, op, x, dy, out):

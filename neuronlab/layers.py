@@ -64,7 +64,10 @@ class Layer:
         How W starts (:mod:`neuronlab.init`); by default He for relu-like activations,
         LeCun for selu and Xavier otherwise. b starts at zero.
     seed : int, numpy.random.Generator or None
-        Seeds W (and RReLU's slopes unless a seed is given for them).
+        Seeds W (and RReLU's slopes unless a seed is given for them). A layer made without
+        a seed that joins a :class:`~neuronlab.network.Network` made with one gets its
+        weights (and RReLU slopes) drawn anew from the network's seed, so that
+        ``Network(layers, seed=0)`` alone makes a run repeatable; a seeded layer keeps its own.
     dtype : float32 or float64, default float64
 
     Attributes
@@ -89,9 +92,12 @@ class Layer:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.seed = seed
         rng = make_rng(seed)
-        if activation == "rrelu" and "seed" not in activation_params:  # a name, not an RReLU object
-            activation_params["seed"] = int(rng.integers(2**63))  # reproducible slopes
+        # a name, not an RReLU object: the slopes' generator is seeded from the layer's
+        self._seeds_slopes = activation == "rrelu" and "seed" not in activation_params
+        if self._seeds_slopes:
+            activation_params["seed"] = int(rng.integers(2**63))
         self.activation = activations.get(activation, **activation_params)
         self.init = initializers.get(initializers.for_activation(self.activation.name)
                                      if init is None else init)
@@ -107,6 +113,18 @@ class Layer:
         self.training = True
         self._training_pass = True   # the mode of the last forward pass, which backward repeats
         self._engine: DenseLayer | None = None
+
+    def initialize(self, rng: Any) -> None:
+        """Draw W anew with `rng` (the layer's initializer), set b to 0, and reseed RReLU's
+        slopes unless they were given a seed of their own: what a
+        :class:`~neuronlab.network.Network` with a seed does to a layer made without one."""
+        rng = make_rng(rng)
+        self.W = np.ascontiguousarray(self.init((self.n_z, self.n_in), rng=rng, dtype=self.dtype))
+        self.b = np.zeros(self.n_z, dtype=self.dtype)
+        act = self.activation
+        if isinstance(act, activations.RReLU) and (self._seeds_slopes or act.seed is None):
+            act.seed = int(rng.integers(2**63))
+            act.rng = np.random.default_rng(act.seed)
 
     def _share_prelu_slopes(self) -> None:
         """Keep PReLU's alpha in an array the optimizer can update in place."""

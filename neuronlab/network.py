@@ -45,7 +45,7 @@ from neuronlab import activations, losses, optim, persistence, training
 from neuronlab import gradcheck as _gradcheck
 from neuronlab._config import get_num_threads
 from neuronlab._kernels._dense import DenseStack
-from neuronlab._validation import as_array, as_float_array, check_samples, make_rng
+from neuronlab._validation import as_array, as_float_array, check_real, check_samples, make_rng
 from neuronlab.layers import Layer
 from neuronlab.training import EarlyStopping, History
 
@@ -56,25 +56,40 @@ _EVAL_CHUNK = 1024  # samples per forward pass when predicting
 
 
 class Network:
-    """Layers of neurons, one after another, trained by back-propagation.
+    r"""Layers of neurons, one after another, trained by back-propagation.
 
     Parameters
     ----------
     layers : list of Layer
         Layer l + 1 takes the n_out outputs of layer l as its inputs. All must share a dtype.
     loss : str or Loss, default "softmax_cross_entropy"
-        J, by name from :mod:`neuronlab.losses` or as an object, with reduction "mean" or
-        "sum". Softmax cross-entropy, cross-entropy and NLL make a classifier trained on
-        integer labels; the other losses a regressor trained on target values.
+        The data term of J, by name from :mod:`neuronlab.losses` or as an object, with
+        reduction "mean" or "sum". Softmax cross-entropy, cross-entropy and NLL make a
+        classifier trained on integer labels; the other losses a regressor trained on
+        target values.
+    l2 : float, default 0
+        The weight of the L2 regularizer: training minimizes the structural risk
+
+        .. math:: J(\theta) = \text{data loss} + \frac{\lambda}{2} \sum_l \lVert W^{(l)} \rVert_F^2,
+           \qquad \frac{\partial J}{\partial W^{(l)}} \mathrel{+}= \lambda W^{(l)}
+
+        with :math:`\lambda` = l2. The biases (and PReLU slopes) are not penalized: they
+        only shift a unit's input, and shrinking them towards 0 does not make the network
+        any smoother. A course that writes :math:`\text{reg} \sum W^2` uses l2 = 2 reg.
     seed : int, numpy.random.Generator or None
-        Seeds the shuffling of the samples and the validation split. The layers' weights
-        are seeded when the layers are made.
+        Seeds the whole run: the shuffling of the samples, the validation split, and the
+        weights (and RReLU slopes) of every layer made without a seed of its own, which
+        are drawn anew from it when the network is made. A layer made with a seed keeps
+        its weights. With ``seed=None`` every layer keeps the weights it was made with.
 
     Attributes
     ----------
     theta, dtheta : numpy.ndarray
-        Every parameter (W, b, PReLU slopes) in one vector and dJ/dtheta in another; each
-        layer's W, dW, ... are views into them, so one optimizer step moves them all.
+        Every parameter in one vector and dJ/dtheta in another: first every layer's W,
+        then the biases (and PReLU slopes). Each layer's W, dW, ... are views into them, so
+        one optimizer step moves them all.
+    weights : slice
+        The part of :attr:`theta` that holds the weights W, which the L2 term penalizes.
     history : History or None
         What the last :meth:`fit` (and the :meth:`partial_fit` calls after it) recorded.
 
@@ -90,7 +105,7 @@ class Network:
     """
 
     def __init__(self, layers: Any, loss: str | losses.Loss = "softmax_cross_entropy",
-                 seed: Any = None):
+                 l2: float = 0.0, seed: Any = None):
         if isinstance(layers, Layer):
             layers = [layers]
         layers = list(layers)
@@ -111,14 +126,19 @@ class Network:
                 raise TypeError(f"layers[{i}] has dtype {layers[i].dtype} but layers[0] has "
                                 f"{layers[0].dtype}; all layers must share one dtype")
         self.layers = layers
+        self.seed = seed
+        self.rng = make_rng(seed)
+        if seed is not None:   # one seed for the whole run: the layers made without one too
+            for layer in layers:
+                if layer.seed is None:
+                    layer.initialize(self.rng)
+        self.l2 = check_real(l2, "l2", low=0.0)
         self._gather_parameters()
         self.loss = losses.get(loss)
         if self.loss.reduction == "none":
             raise ValueError("the loss must reduce a batch to one number: use reduction 'mean' "
                              "or 'sum', not 'none'")
         self.is_classifier = self.loss.classifier
-        self.seed = seed
-        self.rng = make_rng(seed)
         self.training = True
         self.history: History | None = None
         self.optimizer: optim.Optimizer | None = None
@@ -133,6 +153,8 @@ class Network:
         optimizer here works element by element).
         """
         named = [(layer, name, p) for layer in self.layers for name, p, _ in layer.named_parameters()]
+        named.sort(key=lambda entry: entry[1] != "W")   # the weights first (stable: layer order)
+        self.weights = slice(0, sum(p.size for _, name, p in named if name == "W"))
         self.theta = np.empty(sum(p.size for _, _, p in named), self.layers[0].dtype)
         self.dtheta = np.zeros_like(self.theta)
         start = 0
@@ -223,25 +245,42 @@ class Network:
         with dJ/da^(L) written into grad_out: one compiled pass."""
         return self.loss.loss_and_gradient_into(out, labels, r, grad_out)
 
+    def penalty(self) -> float:
+        """The regularizer (l2 / 2) sum_l ||W^(l)||^2 at the current weights."""
+        if not self.l2:
+            return 0.0
+        w = self.theta[self.weights]
+        return 0.5 * self.l2 * float(np.dot(w, w))
+
+    def _regularize(self, J_data: float) -> float:
+        """J = the data term + the penalty, and dJ/dW += l2 W in :attr:`dtheta`."""
+        if not self.l2:
+            return J_data
+        penalty = self.penalty()
+        self.dtheta[self.weights] += self.l2 * self.theta[self.weights]
+        return J_data + penalty
+
     def backprop(self, engine: DenseStack, x: np.ndarray, target: np.ndarray,
-                 grad_out: np.ndarray) -> tuple[float, np.ndarray]:
-        """Forward, the loss and dJ/da^(L), backward: (J, a^(L)) for one training batch.
+                 grad_out: np.ndarray) -> tuple[float, float, np.ndarray]:
+        """Forward, the loss and dJ/da^(L), backward: (J, data loss, a^(L)) for one batch.
 
         `x` and `target` are checked (:meth:`check_X`, :meth:`check_y`), `grad_out` is an
-        (m, n_out) buffer; every dJ/dtheta lands in :attr:`dtheta`, for the optimizer.
-        With a loss the engine can fuse (:meth:`Loss.fused_step
-        <neuronlab.losses.Loss.fused_step>`) that is one call into compiled code.
+        (m, n_out) buffer; every dJ/dtheta of J = data loss + :meth:`penalty` lands in
+        :attr:`dtheta`, for the optimizer. With a loss the engine can fuse
+        (:meth:`Loss.fused_step <neuronlab.losses.Loss.fused_step>`) the passes are one
+        call into compiled code.
         """
         labels, r = self._targets(target)
         fused = self.loss.fused_step(grad_out.shape[1], labels.shape[0] > 0)
         if fused:
             scale = self.loss.batch_scale(x.shape[0])
-            J = engine.step(x, labels, r, grad_out, *fused, scale) * scale
-            return J, engine.output[:x.shape[0]]
-        out = engine.forward(x)
-        J = self._loss_and_gradient(out, labels, r, grad_out)
-        engine.backward(grad_out)
-        return J, out
+            J_data = engine.step(x, labels, r, grad_out, *fused, scale) * scale
+            out = engine.output[:x.shape[0]]
+        else:
+            out = engine.forward(x)
+            J_data = self._loss_and_gradient(out, labels, r, grad_out)
+            engine.backward(grad_out)
+        return self._regularize(J_data), J_data, out
 
     def _targets(self, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(labels, r) as the loss kernels take them: one of the two is empty."""
@@ -379,15 +418,21 @@ class Network:
         return float(np.mean(np.where(ss_tot > 0, r2, ss_res == 0)))
 
     def evaluate(self, X: Any, y: Any) -> dict[str, float]:
-        """{"loss": J, "accuracy": ...} (classifier) or {"loss": J, "r2": ...} (regressor)."""
+        """{"loss": J, "data_loss": ..., "accuracy": ...} for a classifier, "r2" for a regressor.
+
+        J = data loss + :meth:`penalty`, the objective training minimizes.
+        """
         X = self.check_X(X)
         target = self.check_y(y, X.shape[0])
         out = self._outputs(X)
         labels, r = self._targets(target)
-        J = self._loss_and_gradient(out, labels, r, np.empty_like(out))
+        J_data = self._loss_and_gradient(out, labels, r, np.empty_like(out))
+        scores = {"loss": J_data + self.penalty(), "data_loss": J_data}
         if self.is_classifier:
-            return {"loss": J, "accuracy": float(np.mean(np.argmax(out, axis=1) == target))}
-        return {"loss": J, "r2": self.score(X, target)}
+            scores["accuracy"] = float(np.mean(np.argmax(out, axis=1) == target))
+        else:
+            scores["r2"] = self.score(X, target)
+        return scores
 
     # -- checking the back-propagation -----------------------------------------------------------
     def gradcheck(self, X: Any, y: Any, eps: float = 1e-6, rtol: float = 1e-5,
@@ -413,11 +458,12 @@ class Network:
         def J(_=None):
             for rng, state in random:
                 rng.bit_generator.state = state
-            return self._loss_and_gradient(stack.forward(X), labels, r, grad_out)
+            return self._loss_and_gradient(stack.forward(X), labels, r, grad_out) + self.penalty()
 
         with self.mode(True):
             J()
             stack.backward(grad_out)
+            self._regularize(0.0)
             analytic = {name: g.copy() for name, _, g in self.named_parameters()}
             return {name: _gradcheck.check_gradient(J, p, analytic[name], eps, rtol, atol)
                     for name, p, _ in self.named_parameters()}

@@ -61,9 +61,12 @@ class History:
     Attributes
     ----------
     loss, accuracy : list of float
-        The training loss per sample, averaged over the epoch's mini-batches (also when
-        the loss's reduction is "sum"), and the share of its samples classified right as
-        they were seen (accuracy stays empty for regression losses).
+        The training objective J per sample, averaged over the epoch's mini-batches (also
+        when the loss's reduction is "sum"), and the share of its samples classified right
+        as they were seen (accuracy stays empty for regression losses). J is the data
+        loss plus the network's L2 penalty, when it has one.
+    data_loss : list of float
+        The data term of J alone (equal to `loss` without an L2 penalty).
     val_loss, val_accuracy : list of float
         The same on the validation data after the epoch (empty without validation data).
     learning_rate : list of float
@@ -75,8 +78,9 @@ class History:
         Per layer, the fraction of saturating units (sigmoid, tanh, ...) with
         f'(z) < 5% of f'(0) on at least 95% of the epoch's samples (None for others).
     grad_norm : list of list of float
-        Per layer, the root mean square over the epoch's steps of ||dJ/dW^(l)||: values
-        shrinking from the top layer down are vanishing gradients.
+        Per layer, the root mean square over the epoch's steps of ||dJ/dW^(l)|| for the data
+        term of J (the L2 term's gradient l2 W is left out): values shrinking from the top
+        layer down are vanishing gradients.
     prelu_alpha : list of list
         Per layer, a copy of the learned PReLU slopes at the end of the epoch (else None).
     best_epoch : int or None
@@ -86,6 +90,7 @@ class History:
     """
 
     loss: list[float] = field(default_factory=list)
+    data_loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
@@ -297,16 +302,18 @@ class Trainer:
             np.take(self.target, order, axis=0, out=self.target_epoch)
         if self.tracker is not None:
             self.tracker.start_epoch()
-        total_loss, seen, steps = 0.0, 0, 0
+        total_loss = total_data = 0.0
+        seen = steps = 0
         for start in range(0, m, batch_size):
             stop = min(start + batch_size, m)
             n = stop - start
-            J, out = net.backprop(self.engine, self.X_epoch[start:stop], self.target_epoch[start:stop],
-                                  self.grad_out[:n])
+            J, J_data, out = net.backprop(self.engine, self.X_epoch[start:stop],
+                                          self.target_epoch[start:stop], self.grad_out[:n])
             if not math.isfinite(J):
                 self._diverged(f"the loss became {J}", f" (step {steps})")
             opt.step(self.params_and_grads)
             total_loss += J / net.loss.batch_scale(n)   # the batch's sum
+            total_data += J_data / net.loss.batch_scale(n)
             if net.is_classifier:
                 out.argmax(axis=1, out=self.predicted[start:stop])
             if self.tracker is not None and self.tracker.per_step:
@@ -323,7 +330,7 @@ class Trainer:
             self._diverged("a weight became inf or NaN", "")
         correct = (np.count_nonzero(self.predicted[:seen] == self.target_epoch[:seen])
                    if net.is_classifier else 0)
-        self._record(total_loss / seen, correct / seen, steps)
+        self._record(total_loss / seen, total_data / seen, correct / seen, steps)
         np.copyto(self.last_good, self.theta)
         opt.end_epoch()
 
@@ -335,10 +342,11 @@ class Trainer:
             f"epoch. The learning rate ({self.optimizer.learning_rate}) is probably too high: try a "
             "smaller one, or check the data's scale")
 
-    def _record(self, loss: float, accuracy: float, steps: int) -> None:
+    def _record(self, loss: float, data_loss: float, accuracy: float, steps: int) -> None:
         """Append the epoch to the history: its loss, accuracy, diagnostics, validation."""
         net, history = self.network, self.history
         history.loss.append(loss)
+        history.data_loss.append(data_loss)
         if net.is_classifier:
             history.accuracy.append(accuracy)
         history.learning_rate.append(self.optimizer.learning_rate)

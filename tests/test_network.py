@@ -260,7 +260,7 @@ def test_the_fused_step_matches_the_listing(loss, params, dtype):
     y = class_labels if net.is_classifier else target_rows.astype(dtype)
     J_ref, grads = reference.network_gradients(net, X, y)
     grad = np.empty((11, 3), dtype)
-    J, _ = net.backprop(net.engine(11), X, net.check_y(y, 11), grad)
+    J, _, _ = net.backprop(net.engine(11), X, net.check_y(y, 11), grad)
     tol = {"rtol": 1e-12, "atol": 1e-14} if dtype == np.float64 else {"rtol": 1e-5, "atol": 1e-6}
     np.testing.assert_allclose(J, J_ref, **tol)
     for name, _, g in net.named_parameters():
@@ -774,3 +774,84 @@ def test_a_students_loss_that_returns_the_wrong_shape_is_named():
     net = nl.Network([nl.Layer(2, 1, "identity", seed=0)], loss=Total())
     with pytest.raises(ValueError, match=r"Total.loss returned shape \(\) for 4 samples; it must return one value"):
         net.fit(np.ones((4, 2)), np.ones(4), progress=False)
+
+
+# -- one seed for the whole run, and the regularized objective ----------------------------------
+def unseeded_run(seed=0, **fit):
+    X, y = blobs(80)
+    net = nl.Network([nl.Layer(2, 16, "relu"), nl.Layer(16, 8, "rrelu"), nl.Layer(8, 3, "identity")],
+                     seed=seed)
+    history = net.fit(X, y, epochs=4, batch_size=16, validation_split=0.25, progress=False, **fit)
+    return net, history
+
+
+def test_a_network_seed_makes_a_run_with_unseeded_layers_repeatable():
+    (a, ha), (b, hb) = unseeded_run(), unseeded_run()
+    for (name, p, _), (_, q, _) in zip(a.named_parameters(), b.named_parameters(), strict=True):
+        assert np.array_equal(p, q), name
+    assert ha.loss == hb.loss and ha.val_loss == hb.val_loss
+    c, _ = unseeded_run(seed=1)
+    assert not np.array_equal(a.theta, c.theta)
+
+
+def test_the_same_script_twice_gives_the_same_bits(tmp_path):
+    import subprocess
+    import sys
+
+    script = ("import numpy as np, neuronlab as nl\n"
+              "X, y = nl.datasets.blobs(80, n_classes=3, seed=0)\n"
+              "net = nl.Network([nl.Layer(2, 16, 'relu'), nl.Layer(16, 3, 'identity')], seed=0)\n"
+              "h = net.fit(X, y, epochs=3, progress=False)\n"
+              "print(net.theta.tobytes().hex(), repr(h.loss))\n")
+    outputs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+               for _ in range(2)]
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 1000
+
+
+def test_a_seeded_layer_keeps_its_weights_and_no_seed_changes_nothing():
+    seeded = nl.Layer(2, 4, "tanh", seed=7)
+    W = seeded.W.copy()
+    net = nl.Network([seeded, nl.Layer(4, 3, "identity")], seed=0)
+    assert np.array_equal(net.layers[0].W, W)
+    free = nl.Layer(2, 4, "tanh")
+    W_free = free.W.copy()
+    nl.Network([free, nl.Layer(4, 3, "identity")])       # no network seed: nothing drawn anew
+    assert np.array_equal(free.W, W_free)
+
+
+def test_the_l2_objective_by_hand_and_by_finite_differences():
+    X, y = blobs(12)
+    l2 = 0.3
+    net = nl.Network([nl.Layer(2, 5, "tanh", seed=0), nl.Layer(5, 3, "identity", seed=1)], l2=l2)
+    plain = nl.Network([nl.Layer(2, 5, "tanh", seed=0), nl.Layer(5, 3, "identity", seed=1)])
+    data = plain.evaluate(X, y)["loss"]
+    by_hand = data + l2 / 2 * sum(float(np.sum(layer.W ** 2)) for layer in net.layers)
+    scores = net.evaluate(X, y)
+    assert scores["data_loss"] == pytest.approx(data, rel=1e-15)
+    assert scores["loss"] == pytest.approx(by_hand, rel=1e-14)
+    assert net.penalty() == pytest.approx(by_hand - data, rel=1e-14)
+    results = net.gradcheck(X, y)
+    assert all(results.values()), results
+    # the gradient of J: the data term's plus l2 W for the weights, nothing for the biases
+    grad = np.empty((12, 3))
+    net.backprop(net.engine(12), X, net.check_y(y, 12), grad)
+    plain.backprop(plain.engine(12), X, plain.check_y(y, 12), grad)
+    for layer, bare in zip(net.layers, plain.layers, strict=True):
+        np.testing.assert_allclose(layer.dW, bare.dW + l2 * layer.W, rtol=1e-13, atol=1e-15)
+        np.testing.assert_array_equal(layer.db, bare.db)
+
+
+def test_history_reports_the_objective_and_its_data_term():
+    X, y = blobs(60)
+    net = nl.Network([nl.Layer(2, 8, "tanh", seed=0), nl.Layer(8, 3, "identity", seed=1)], l2=0.1)
+    history = net.fit(X, y, epochs=3, batch_size=60, shuffle=False, optimizer=nl.optim.SGD(0.1),
+                      validation_data=(X, y), progress=False)
+    assert all(J > d for J, d in zip(history.loss, history.data_loss, strict=True))
+    # one batch per epoch: the epoch's J is the objective at the weights before its step
+    assert history.val_loss[-1] == pytest.approx(net.evaluate(X, y)["loss"], rel=1e-12)
+    unregularized = nl.Network([nl.Layer(2, 8, "tanh", seed=0), nl.Layer(8, 3, "identity", seed=1)])
+    h0 = unregularized.fit(X, y, epochs=3, batch_size=60, shuffle=False, optimizer=nl.optim.SGD(0.1),
+                           progress=False)
+    assert h0.loss == h0.data_loss and h0.loss[0] == history.data_loss[0]
+    with pytest.raises(ValueError, match="l2 must be >= 0"):
+        nl.Network([nl.Layer(2, 3)], l2=-1.0)

