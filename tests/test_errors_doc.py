@@ -19,8 +19,15 @@ import neuronlab as nl
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "errors.rst"
-MODULES = ["_validation.py", "_registry.py", "_config.py", "activations.py", "softmax.py", "losses.py",
-           "layers.py", "optim.py", "network.py", "training.py", "diagnostics.py", "persistence.py",
+
+
+def package(name: str) -> list[str]:
+    """Every module of the package neuronlab/<name>/, so that a new one is scanned too."""
+    return sorted(f"{name}/{path.name}" for path in (ROOT / "neuronlab" / name).glob("*.py"))
+
+
+MODULES = ["_validation.py", "_registry.py", "_config.py", *package("activations"), *package("softmax"),
+           "losses.py", "layers.py", "optim.py", "network.py", "training.py", "diagnostics.py", "persistence.py",
            "perceptron.py", "init.py", "datasets.py", "gradcheck.py", "metrics.py", "plot.py"]
 RAISED = {"TypeError", "ValueError", "NotImplementedError"}
 

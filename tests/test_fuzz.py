@@ -259,7 +259,7 @@ def methods_of(act) -> list[Method]:
         ms.append(Method("backward_from_output", ("y", "dy")))
     if act.elementwise:
         ms.append(Method("forward_with_bias", ("z", "b"), strict=("z",)))
-    if isinstance(act, softmax._SoftmaxFamily):
+    if isinstance(act, softmax.vector._SoftmaxFamily):
         ms.append(Method("jacobian", ("z",)))
     return ms
 
