@@ -313,13 +313,14 @@ class Network:
             Go on with the training that ``self.optimizer`` and ``self.history`` describe,
             for instance after :meth:`load`: the optimizer keeps its momenta (or moments),
             step counts and the position of its learning-rate schedule, and the new epochs
-            are appended to ``self.history``. Three epochs, :meth:`save`, :meth:`load` and
-            three more with ``resume=True`` give the weights and the history of six epochs
-            in one call, bit for bit (with the same data, batch_size, shuffle,
-            validation_data and diagnostics). Early stopping counts its patience from the
-            start of the call. Without it every call starts a new History with the
-            optimizer given (or a new SGD(0.01)); either way training starts from the
-            weights as they are.
+            are appended to ``self.history`` (whose best_epoch, stopped_early and
+            interrupted then say how this call ended). Three epochs, :meth:`save`,
+            :meth:`load` and three more with ``resume=True`` give the weights and the
+            history of six epochs in one call, bit for bit (with the same data,
+            batch_size, shuffle, validation_data and diagnostics). Early stopping counts
+            its patience from the start of the call. Without it every call starts a new
+            History with the optimizer given (or a new SGD(0.01)); either way training
+            starts from the weights as they are.
 
         Returns
         -------

@@ -213,7 +213,8 @@ class Optimizer:
                                  f"{' or an '.join(_SCHEDULES)} can")
             params["schedule"] = {"name": type(schedule).__name__, "params": schedule.params}
         return {"name": name, "params": params, "epoch": self.epoch,
-                "learning_rate": self.learning_rate, "state": dict(self.state(theta))}
+                "learning_rate": self.learning_rate,
+                "state": {k: b.copy() for k, b in self.state(theta).items()}}
 
     def step(self, params_and_grads: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
         """Update every parameter in place from its gradient: pairs (theta, g)."""

@@ -192,8 +192,10 @@ def fit(network: Any, X: Any, y: Any, epochs: int = 10, batch_size: int = 32,
         X, target = X[order[n_val:]], target[order[n_val:]]
     network.optimizer = optimizer
     if resume and network.history is not None:
-        # the new epochs are appended; how training ends is this run's to say
-        network.history.stopped_early = network.history.interrupted = False
+        # the new epochs are appended; how training ended (early, interrupted, with the
+        # best epoch's weights restored) is this run's to say
+        history = network.history
+        history.best_epoch, history.stopped_early, history.interrupted = None, False, False
     else:
         network.history = History()
     trainer = Trainer(network, X, target, batch_size, validation, bool(shuffle), early_stopping,

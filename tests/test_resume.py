@@ -161,7 +161,10 @@ def test_resume_clears_how_the_last_run_ended():
     assert net.history.stopped_early and net.history.best_epoch == 0
     fit(net, 2, resume=True)
     assert not net.history.stopped_early and not net.history.interrupted
-    assert net.history.epochs == 4
+    assert net.history.best_epoch is None and net.history.epochs == 4
+    fit(net, 3, resume=True, early_stopping=nl.EarlyStopping(patience=1, min_delta=10.0))
+    assert net.history.stopped_early and net.history.best_epoch == 4   # counted from the start
+    assert net.history.epochs == 6
 
 
 # -- what the file holds -----------------------------------------------------------------------
