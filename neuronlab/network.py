@@ -319,7 +319,7 @@ class Network:
             optimizer: str | optim.Optimizer | None = None, validation_data: Any = None,
             validation_split: float = 0.0, shuffle: bool = True,
             early_stopping: EarlyStopping | int | None = None, progress: bool = True,
-            diagnostics: bool = True) -> History:
+            diagnostics: bool = True, resume: bool = False) -> History:
         """Train on (X, y) for `epochs` passes of mini-batch gradient descent.
 
         Parameters
@@ -331,10 +331,14 @@ class Network:
         epochs, batch_size : int
             The last batch of an epoch is smaller when batch_size does not divide m.
         optimizer : Optimizer or str, default SGD(0.01)
-            Kept (``self.optimizer``) so that :meth:`partial_fit` continues with it.
+            Kept (``self.optimizer``) so that :meth:`partial_fit` continues with it. With
+            ``resume=True`` the default is ``self.optimizer``, as training left it.
         validation_data : (X_val, y_val), optional
         validation_split : float
             The fraction of (X, y), drawn at random, held out as validation data instead.
+            It is drawn from the network's generator at the start of every call, so a
+            resumed run holds out other samples than a run that never stopped: to
+            resume exactly, give ``validation_data``.
         shuffle : bool
             A new order of the samples every epoch (seeded by the network's seed).
         early_stopping : EarlyStopping or int, optional
@@ -344,11 +348,23 @@ class Network:
         diagnostics : bool
             Record the dead ReLU units, saturated units and gradient norms per epoch
             (see :class:`History`); this watches every step and costs a few percent.
+        resume : bool, default False
+            Go on with the training that ``self.optimizer`` and ``self.history`` describe,
+            for instance after :meth:`load`: the optimizer keeps its momenta (or moments),
+            step counts and the position of its learning-rate schedule, and the new epochs
+            are appended to ``self.history`` (whose best_epoch, stopped_early and
+            interrupted then say how this call ended). Three epochs, :meth:`save`,
+            :meth:`load` and three more with ``resume=True`` give the weights and the
+            history of six epochs in one call, bit for bit (with the same data,
+            batch_size, shuffle, validation_data and diagnostics). Early stopping counts
+            its patience from the start of the call. Without it every call starts a new
+            History with the optimizer given (or a new SGD(0.01)); either way training
+            starts from the weights as they are.
 
         Returns
         -------
         History
-            Also kept as ``self.history``.
+            Also kept as ``self.history``; with ``resume=True`` it holds the earlier epochs too.
 
         Raises
         ------
@@ -358,7 +374,8 @@ class Network:
             The loss became NaN or infinite; the weights are those of the last good epoch.
         """
         return training.fit(self, X, y, epochs, batch_size, optimizer, validation_data,
-                            validation_split, shuffle, early_stopping, progress, diagnostics)
+                            validation_split, shuffle, early_stopping, progress, diagnostics,
+                            resume)
 
     def partial_fit(self, X: Any, y: Any, batch_size: int = 32,
                     optimizer: str | optim.Optimizer | None = None, shuffle: bool = True) -> History:
@@ -473,20 +490,28 @@ class Network:
         """The architecture as JSON-ready data (the weights are not included)."""
         return persistence.config(self)
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike, training_state: bool = True) -> None:
         """Write the weights and the architecture to one .npz file, atomically.
 
         The file holds plain arrays and a JSON string (``numpy.load(path,
         allow_pickle=False)`` reads it) and replaces `path` only once it is complete.
+        With `training_state` it also holds where training stands: the optimizer and its
+        state, the history and the random generators' states, so that after :meth:`load`
+        ``fit(X, y, resume=True)`` goes on as if training had never stopped
+        (:func:`~neuronlab.persistence.training_state_of`). An optimizer or a schedule of
+        your own cannot be rebuilt from a file: that is a ValueError, and
+        ``training_state=False`` saves the network without it.
         """
-        persistence.save(self, path)
+        persistence.save(self, path, training_state)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Network:
         """A network saved by :meth:`save`; never unpickles anything.
 
-        Raises ValueError naming the file when it is truncated, not a network file, or of
-        an unknown format version.
+        With the training state that :meth:`save` stores, the network has its
+        ``optimizer``, ``history`` and random generators back: ``fit(X, y, resume=True)``
+        goes on. Raises ValueError naming the file when it is truncated, not a network
+        file, of an unknown format version, or has a training state that cannot be restored.
         """
         return persistence.load(cls, path)
 

@@ -20,6 +20,10 @@ J + lambda/2 ||theta||^2), or, with ``decoupled_weight_decay=True``, shrinks the
 
 A schedule changes eta from epoch to epoch: call :meth:`Optimizer.end_epoch` after each.
 
+:meth:`Optimizer.state_dict` and :func:`from_state_dict` take an optimizer apart into plain
+data and arrays and put it back together where it stood, so that a saved network's
+training can go on (:meth:`Network.save <neuronlab.network.Network.save>`).
+
 Every update runs in place, in one compiled pass over the parameter, its gradient and the
 state buffers made at its first step (``neuronlab/_kernels/_optim.pyx``), so a training
 loop allocates nothing per step.
@@ -51,6 +55,7 @@ __all__ = [
     "Optimizer",
     "RMSProp",
     "StepDecay",
+    "from_state_dict",
     "get",
 ]
 
@@ -68,6 +73,10 @@ class StepDecay:
     def __call__(self, initial_rate: float, epoch: int) -> float:
         return initial_rate * self.gamma ** (epoch // self.step_size)
 
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"step_size": self.step_size, "gamma": self.gamma}
+
     def __repr__(self):
         return f"StepDecay(step_size={self.step_size}, gamma={self.gamma})"
 
@@ -81,11 +90,17 @@ class ExponentialDecay:
     def __call__(self, initial_rate: float, epoch: int) -> float:
         return initial_rate * self.gamma ** epoch
 
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"gamma": self.gamma}
+
     def __repr__(self):
         return f"ExponentialDecay(gamma={self.gamma})"
 
 
 Schedule = Callable[[float, int], float]
+# The schedules a saved optimizer can name (a function of your own cannot be rebuilt from a file).
+_SCHEDULES = {"StepDecay": StepDecay, "ExponentialDecay": ExponentialDecay}
 
 
 # ----------------------------------------------------------------------------------------
@@ -143,6 +158,63 @@ class Optimizer:
         """The state buffers kept for the parameter array `theta` (empty before its first step)."""
         entry = self._state.get(id(theta))
         return {} if entry is None else entry[1]
+
+    def set_state(self, theta: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        """Give the parameter `theta` the state buffers `state` (copied), as :meth:`state`
+        returned them: the next :meth:`step` for `theta` goes on from there.
+
+        The buffers are those of :attr:`buffers` and the step count ``"t"``, shaped like
+        `theta` and of its dtype (``"t"``: one int64).
+        """
+        names = sorted({*self.buffers, "t"})
+        if not isinstance(state, dict) or sorted(state) != names:
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"{type(self).__name__} keeps the buffers {names} for each parameter, "
+                             f"got {got}")
+        buffers = {}
+        for name in names:
+            shape, dtype = ((1,), np.dtype(np.int64)) if name == "t" else (theta.shape, theta.dtype)
+            value = state[name]
+            if not isinstance(value, np.ndarray) or value.shape != shape or value.dtype != dtype:
+                raise ValueError(f"the state buffer {name!r} must be an array of shape {shape} and "
+                                 f"dtype {dtype}, got {getattr(value, 'shape', type(value).__name__)}, "
+                                 f"{getattr(value, 'dtype', '')}")
+            buffers[name] = value.copy()
+        flat = {name: b.reshape(-1) for name, b in buffers.items()}
+        self._state[id(theta)] = (theta, buffers, flat)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The arguments that make this optimizer afresh: ``type(opt)(**opt.params)``."""
+        return {"learning_rate": self.initial_learning_rate, "weight_decay": self.weight_decay,
+                "decoupled_weight_decay": self.decoupled_weight_decay, "schedule": self.schedule}
+
+    def state_dict(self, theta: np.ndarray) -> dict[str, Any]:
+        """Where this optimizer stands for the parameter `theta`, as plain data and arrays.
+
+        ``{"name": ..., "params": ..., "epoch": ..., "learning_rate": ..., "state": ...}``:
+        the name :func:`get` knows it by, the constructor's :attr:`params` (a schedule as
+        ``{"name": ..., "params": ...}``), the epoch and learning rate the schedule has
+        reached, and `theta`'s buffers (:meth:`state`). :func:`from_state_dict` rebuilds it.
+
+        Raises ValueError for an optimizer or a schedule that cannot be rebuilt that way: a
+        class of your own, or a schedule that is a function.
+        """
+        name = next((n for n in _REGISTRY.available() if _REGISTRY.lookup(n) is type(self)), None)
+        if name is None:
+            raise ValueError(f"the optimizer {type(self).__name__} cannot be rebuilt from a file: "
+                             f"nl.optim.get makes only {', '.join(_REGISTRY.available())}")
+        params = dict(self.params)
+        schedule = params["schedule"]
+        if schedule is not None:
+            if type(schedule) not in _SCHEDULES.values():
+                what = getattr(schedule, "__name__", type(schedule).__name__)
+                raise ValueError(f"the schedule {what} cannot be rebuilt from a file: only a "
+                                 f"{' or an '.join(_SCHEDULES)} can")
+            params["schedule"] = {"name": type(schedule).__name__, "params": schedule.params}
+        return {"name": name, "params": params, "epoch": self.epoch,
+                "learning_rate": self.learning_rate,
+                "state": {k: b.copy() for k, b in self.state(theta).items()}}
 
     def step(self, params_and_grads: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
         """Update every parameter in place from its gradient: pairs (theta, g)."""
@@ -228,6 +300,10 @@ class SGD(Optimizer):
             h["nesterov"] = True
         return {**h, **super()._hyper()}
 
+    @property
+    def params(self):
+        return {**super().params, "momentum": self.momentum, "nesterov": self.nesterov}
+
 
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al., 2011): G <- G + g^2, theta <- theta - eta g / (sqrt(G) + eps).
@@ -246,6 +322,10 @@ class Adagrad(Optimizer):
 
     def _hyper(self):
         return {"eps": self.eps, **super()._hyper()}
+
+    @property
+    def params(self):
+        return {**super().params, "eps": self.eps}
 
 
 class RMSProp(Optimizer):
@@ -267,6 +347,10 @@ class RMSProp(Optimizer):
 
     def _hyper(self):
         return {"rho": self.rho, "eps": self.eps, **super()._hyper()}
+
+    @property
+    def params(self):
+        return {**super().params, "rho": self.rho, "eps": self.eps}
 
 
 class Adam(Optimizer):
@@ -297,6 +381,10 @@ class Adam(Optimizer):
     def _hyper(self):
         return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, **super()._hyper()}
 
+    @property
+    def params(self):
+        return {**super().params, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
 
 _REGISTRY = Registry("optimizer", "a name or an Optimizer", arg="optimizer", base=Optimizer,
                      fold_case=True, name_errors=False)
@@ -311,3 +399,21 @@ def get(name: str | Optimizer, **params: Any) -> Optimizer:
     An :class:`Optimizer` passes through unchanged.
     """
     return _REGISTRY.get(name, **params)
+
+
+def from_state_dict(data: dict[str, Any], theta: np.ndarray) -> Optimizer:
+    """The optimizer that :meth:`Optimizer.state_dict` took apart, where it stood for the
+    parameter `theta` (for a copy of the old parameter: the buffers are copied to it)."""
+    params = dict(data["params"])
+    schedule = params.get("schedule")
+    if schedule is not None:
+        if schedule["name"] not in _SCHEDULES:
+            raise ValueError(f"unknown schedule {schedule['name']!r}; available: "
+                             f"{', '.join(_SCHEDULES)}")
+        params["schedule"] = _SCHEDULES[schedule["name"]](**schedule["params"])
+    optimizer = get(data["name"], **params)
+    optimizer.epoch = check_count(data["epoch"], "epoch", low=0)
+    optimizer.learning_rate = check_real(data["learning_rate"], "learning_rate", low=0.0)
+    if data["state"]:                  # empty: no step yet
+        optimizer.set_state(theta, data["state"])
+    return optimizer

@@ -143,7 +143,7 @@ def fit(network: Any, X: Any, y: Any, epochs: int = 10, batch_size: int = 32,
         optimizer: str | optim.Optimizer | None = None, validation_data: Any = None,
         validation_split: float = 0.0, shuffle: bool = True,
         early_stopping: EarlyStopping | int | None = None, progress: bool = True,
-        diagnostics: bool = True) -> History:
+        diagnostics: bool = True, resume: bool = False) -> History:
     """:meth:`Network.fit <neuronlab.network.Network.fit>`, which documents the arguments.
 
     Every argument is checked before anything changes: a rejected call leaves the weights,
@@ -186,14 +186,23 @@ def fit(network: Any, X: Any, y: Any, epochs: int = 10, batch_size: int = 32,
             raise ValueError(f"early_stopping monitors {monitor!r}, which needs a classifier "
                              "(a classification loss); a regressor can monitor 'loss' or "
                              "'val_loss'")
-    optimizer = optim.SGD(0.01) if optimizer is None else optim.get(optimizer)
+    if resume and optimizer is None and network.optimizer is not None:
+        optimizer = network.optimizer         # with its momenta, step counts and schedule
+    else:
+        optimizer = optim.SGD(0.01) if optimizer is None else optim.get(optimizer)
     if validation_split:
         # drawn once every argument is checked: a rejected call leaves the generator alone
         order = network.rng.permutation(X.shape[0])
         validation = (X[order[:n_val]], target[order[:n_val]])
         X, target = X[order[n_val:]], target[order[n_val:]]
     network.optimizer = optimizer
-    network.history = History()
+    if resume and network.history is not None:
+        # the new epochs are appended; how training ended (early, interrupted, with the
+        # best epoch's weights restored) is this run's to say
+        history = network.history
+        history.best_epoch, history.stopped_early, history.interrupted = None, False, False
+    else:
+        network.history = History()
     trainer = Trainer(network, X, target, batch_size, validation, bool(shuffle), early_stopping,
                       bool(diagnostics))
     return trainer.run(epochs, bool(progress))

@@ -776,7 +776,8 @@ def test_same_seed_gives_the_same_bits(data):
 @quietly
 def test_save_load_round_trip(data):
     """Any network (every elementwise activation, PReLU shared and per unit, RReLU, both dtypes,
-    every loss), trained or not, comes back bit for bit: parameters, config, outputs."""
+    every loss), trained or not, comes back bit for bit: parameters, config, outputs, and
+    its training state (optimizer buffers, history, generators)."""
     draw = data.draw
     bp = draw(blueprints())
     net = bp.build()
@@ -797,6 +798,12 @@ def test_save_load_round_trip(data):
         assert other.config() == net.config()
         assert same_parameters(parameters(other), parameters(net))
         assert other.loss == net.loss
+        assert other.rng.bit_generator.state == net.rng.bit_generator.state
+        assert (other.history is None) == (net.history is None) and (other.optimizer is None) == (
+            net.optimizer is None)
+        if net.history is not None:
+            assert repr(other.history.loss) == repr(net.history.loss)  # repr: nan == nan
+            assert same_parameters(other.optimizer.state(other.theta), net.optimizer.state(net.theta))
         for a, b in zip(other.layers, net.layers, strict=True):
             # a shared PReLU slope lives in layer.alpha (compared above); the activation's
             # copy is refreshed by each forward pass
@@ -855,7 +862,7 @@ def config_edits(config: dict) -> list:
         return {**config, "layers": [{**layer, **changes}, *config["layers"][1:]]}
 
     return [
-        {**config, "version": 2}, {**config, "version": 99}, {**config, "version": "1"},
+        {**config, "version": 3}, {**config, "version": 99}, {**config, "version": "1"},
         {**config, "version": None}, {**config, "version": 0}, {**config, "format": "other"},
         {k: v for k, v in config.items() if k != "format"}, {**config, "layers": []}, {**config, "layers": 5},
         {**config, "layers": [*config["layers"], layer]}, with_layer(n_in=10**12), with_layer(n_out=10**12),
@@ -986,9 +993,11 @@ def fuzz_load_corrupted(data):
 
 def every_corrupted_file():
     """Each foreign and damaged file once (for a network with a PReLU, an RReLU and a
-    sigmoid), and a directory: the fast profile's few random draws do not meet them all."""
+    sigmoid, trained so that its file holds an optimizer's buffers and a history of PReLU
+    slopes), and a directory: the fast profile's few random draws do not meet them all."""
     net = Blueprint((2, 3, 2, 2), (("prelu", (("alpha", (0.1, 0.2, 0.3)),)), ("rrelu", ()), ("sigmoid", ())),
                     "float32", ("softmax_cross_entropy", ()), 0).build()
+    net.fit(np.eye(2, dtype=np.float32), [0, 1], epochs=2, optimizer="adam", progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         good_path, path, marker = Path(tmp) / "good.npz", Path(tmp) / "bad.npz", Path(tmp) / "marker"
         net.save(good_path)

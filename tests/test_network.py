@@ -564,7 +564,7 @@ def test_save_load_round_trip_is_bit_identical(tmp_path):
     assert os.listdir(tmp_path) == ["net.npz"]          # no temporary file left behind
     with np.load(path, allow_pickle=False) as data:
         config = json.loads(str(data["config"]))
-        assert config["version"] == 1 and config["format"] == "neuronlab.Network"
+        assert config["version"] == 2 and config["format"] == "neuronlab.Network"
     loaded = nl.Network.load(path)
     assert loaded.loss == net.loss and loaded.layers[1].activation == net.layers[1].activation
     assert np.array_equal(loaded.predict_proba(X), net.predict_proba(X))
