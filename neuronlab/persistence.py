@@ -65,7 +65,7 @@ def config(network: Any) -> dict[str, Any]:
         layers.append({"n_in": layer.n_in, "n_out": layer.n_out, "activation": act.name,
                        "activation_params": params, "dtype": layer.dtype.name})
     return {"format": FORMAT, "version": FORMAT_VERSION, "layers": layers,
-            "loss": {"name": network.loss.name, "params": network.loss.params}}
+            "loss": {"name": network.loss.name, "params": network.loss.params}, "l2": network.l2}
 
 
 def training_state_of(network: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -258,7 +258,7 @@ def _from_config(cls: type, spec: dict, weights: dict[str, np.ndarray]) -> Any:
     if loss not in losses.available():
         raise ValueError(f"the network uses the loss {loss!r}, which is not registered: call "
                          "nl.losses.register(YourLoss) before load")
-    return cls(layers, losses.get(loss, **spec["loss"]["params"]))
+    return cls(layers, losses.get(loss, **spec["loss"]["params"]), l2=spec.get("l2", 0.0))
 
 
 def _restore_training(network: Any, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:

@@ -855,3 +855,11 @@ def test_history_reports_the_objective_and_its_data_term():
     assert h0.loss == h0.data_loss and h0.loss[0] == history.data_loss[0]
     with pytest.raises(ValueError, match="l2 must be >= 0"):
         nl.Network([nl.Layer(2, 3)], l2=-1.0)
+
+
+def test_save_and_load_keep_the_l2_weight(tmp_path):
+    X, y = blobs(20)
+    net = nl.Network([nl.Layer(2, 4, "tanh", seed=0), nl.Layer(4, 3, "identity", seed=1)], l2=0.25)
+    net.save(tmp_path / "net.npz")
+    again = nl.Network.load(tmp_path / "net.npz")
+    assert again.l2 == 0.25 and again.evaluate(X, y) == net.evaluate(X, y)
