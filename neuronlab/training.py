@@ -240,7 +240,7 @@ class Trainer:
         m = X.shape[0]
         self.engine = network.engine(min(batch_size, m))
         self.theta = network.theta                     # every parameter, in one vector
-        self.params_and_grads = [(network.theta, network.dtheta)]
+        self.params_and_grads = network.params_and_grads()   # [(theta, dtheta, weights)]
         self.last_good = self.theta.copy()             # the end of the last epoch, for a NaN loss
         self.best = None
         if early_stopping is not None:

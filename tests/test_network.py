@@ -311,6 +311,38 @@ def test_fit_learns_and_records_history():
     assert scores["accuracy"] == net.score(X, y) and scores["loss"] < history.loss[0]
 
 
+def test_params_and_grads_marks_the_weights_of_theta():
+    net = small_net(hidden="prelu", alpha=np.full(8, 0.25))
+    [(theta, dtheta, weights)] = net.params_and_grads()
+    assert theta is net.theta and dtheta is net.dtheta
+    is_weight = np.zeros(theta.size, bool)
+    is_weight[weights] = True               # a boolean mask or a slice: either marks the W's
+    # the marked entries are exactly the W's, whatever order theta keeps them in
+    np.testing.assert_array_equal(np.sort(theta[is_weight]),
+                                  np.sort(np.concatenate([layer.W.ravel() for layer in net.layers])))
+    rest = np.concatenate([p.ravel() for layer in net.layers
+                           for name, p, _ in layer.named_parameters() if name != "W"])
+    np.testing.assert_array_equal(np.sort(theta[~is_weight]), np.sort(rest))
+
+
+@pytest.mark.parametrize("decay_biases", [True, False])
+def test_fit_with_decay_biases_false_leaves_biases_and_slopes_undecayed(decay_biases):
+    # One full batch, no shuffling: one step theta <- theta - eta (g + lambda theta [W only])
+    X, y = blobs(30)
+    net = small_net(hidden="prelu", alpha=np.full(8, 0.25))
+    named = {name: p.copy() for name, p, _ in net.named_parameters()}
+    twin = small_net(hidden="prelu", alpha=np.full(8, 0.25))
+    twin.backprop(twin.engine(30), twin.check_X(X), twin.check_y(y, 30), np.empty((30, 3)))
+    grads = {name: g.copy() for name, _, g in twin.named_parameters()}
+    eta, lam = 0.1, 0.3
+    net.fit(X, y, epochs=1, batch_size=30, shuffle=False, progress=False, diagnostics=False,
+            optimizer=nl.optim.SGD(eta, weight_decay=lam, decay_biases=decay_biases))
+    for name, p, _ in net.named_parameters():
+        decays = decay_biases or name.endswith(".W")
+        want = named[name] - eta * (grads[name] + (lam * named[name] if decays else 0.0))
+        np.testing.assert_allclose(p, want, rtol=1e-12, atol=1e-15, err_msg=name)
+
+
 def test_loss_is_the_mean_over_the_epoch_batches():
     X, y = blobs(50)
     net = small_net()
