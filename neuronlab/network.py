@@ -6,8 +6,10 @@ For L layers and one sample (column vectors, as in the lecture), the forward pas
    z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}, \qquad a^{(l)} = f^{(l)}(z^{(l)}), \qquad
    a^{(0)} = x,
 
-and the loss J(a^{(L)}, r) compares the last output with the target r. Back-propagation
-runs the chain rule from the top down:
+and the loss J(a^{(L)}, r) compares the last output with the target r. (The code counts
+the layers from 0, like the list that holds them: ``net.layers[l]`` holds W^{(l+1)}, and its
+parameters are named ``layer{l}.W``, ``layer{l}.b``.) Back-propagation runs the chain rule
+from the top down:
 
 .. math::
    \delta^{(L)} = \frac{\partial J}{\partial a^{(L)}} \odot f'(z^{(L)}), \qquad
@@ -195,7 +197,11 @@ class Network:
         return [(self.theta, self.dtheta, weights)]
 
     def summary(self) -> str:
-        """A table of the layers with their sizes, activations and parameter counts."""
+        """A table of the layers with their sizes, activations and parameter counts.
+
+        The layers are numbered from 0, as in ``net.layers`` and the parameter names
+        (layer 0 holds ``layer0.W`` and ``layer0.b``).
+        """
         rows = [("Layer", "Inputs", "Units", "Activation", "Parameters")]
         rows += [(str(i), str(layer.n_in), str(layer.n_out), layer.activation.name,
                   f"{layer.n_params:,}") for i, layer in enumerate(self.layers)]

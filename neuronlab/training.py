@@ -58,6 +58,11 @@ class EarlyStopping:
 class History:
     """What :meth:`Network.fit <neuronlab.network.Network.fit>` measured, one entry per epoch.
 
+    Epochs are counted from 1, as the progress bar and :mod:`neuronlab.plot` show them:
+    entry ``i`` of each list is epoch ``i + 1``. Layers are counted from 0, as in
+    ``net.layers``: ``history.grad_norm[e][l]`` belongs to ``net.layers[l]`` (the layer
+    whose parameters are saved as ``layer{l}.W``, ``layer{l}.b``).
+
     Attributes
     ----------
     loss, accuracy : list of float
@@ -75,12 +80,13 @@ class History:
         Per layer, the fraction of saturating units (sigmoid, tanh, ...) with
         f'(z) < 5% of f'(0) on at least 95% of the epoch's samples (None for others).
     grad_norm : list of list of float
-        Per layer, the root mean square over the epoch's steps of ||dJ/dW^(l)||: values
+        Per layer, the root mean square over the epoch's steps of ||dJ/dW||: values
         shrinking from the top layer down are vanishing gradients.
     prelu_alpha : list of list
         Per layer, a copy of the learned PReLU slopes at the end of the epoch (else None).
     best_epoch : int or None
-        With early stopping, the epoch (from 0) whose weights were restored.
+        With early stopping, the epoch (counted from 1) whose weights were restored: its
+        loss is ``loss[best_epoch - 1]``.
     stopped_early, interrupted : bool
         Training ended by early stopping, or by Ctrl-C (KeyboardInterrupt).
     """
@@ -262,7 +268,8 @@ class Trainer:
         from tqdm.auto import tqdm
 
         history = self.history
-        bar = tqdm(total=epochs, unit="epoch", disable=not progress, leave=True)
+        # "epoch 3/10": the bar counts the epochs from 1, like the History and the plots
+        bar = tqdm(total=epochs, desc="epoch", unit="epoch", disable=not progress, leave=True)
         try:
             with _InterruptFlag() as interrupt, self.network.mode(True):
                 for _ in range(epochs):
@@ -304,7 +311,7 @@ class Trainer:
             J, out = net.backprop(self.engine, self.X_epoch[start:stop], self.target_epoch[start:stop],
                                   self.grad_out[:n])
             if not math.isfinite(J):
-                self._diverged(f"the loss became {J}", f" (step {steps})")
+                self._diverged(f"the loss became {J}", f" (step {steps + 1})")
             opt.step(self.params_and_grads)
             total_loss += J / net.loss.batch_scale(n)   # the batch's sum
             if net.is_classifier:
@@ -331,7 +338,7 @@ class Trainer:
         np.copyto(self.theta, self.last_good)
         self.optimizer.reset()  # its momenta hold the NaN too
         raise FloatingPointError(
-            f"{what} in epoch {len(self.history.loss)}{where}; the weights are back to the last good "
+            f"{what} in epoch {len(self.history.loss) + 1}{where}; the weights are back to the last good "
             f"epoch. The learning rate ({self.optimizer.learning_rate}) is probably too high: try a "
             "smaller one, or check the data's scale")
 
@@ -364,7 +371,7 @@ class Trainer:
         history, rule = self.history, self.early_stopping
         value = self.sign * history[self.monitor][-1]
         if value < self.best_value - rule.min_delta:
-            self.best_value, self.waited, history.best_epoch = value, 0, len(history.loss) - 1
+            self.best_value, self.waited, history.best_epoch = value, 0, len(history.loss)
             np.copyto(self.best, self.theta)
             return False
         self.waited += 1

@@ -343,6 +343,17 @@ def test_fit_with_decay_biases_false_leaves_biases_and_slopes_undecayed(decay_bi
         np.testing.assert_allclose(p, want, rtol=1e-12, atol=1e-15, err_msg=name)
 
 
+def test_epochs_are_counted_from_1_on_the_progress_bar_and_in_the_history(capsys):
+    X, y = blobs(30)
+    net = small_net()
+    history = net.fit(X, y, epochs=3, progress=True, validation_data=(X, y),
+                      early_stopping=nl.EarlyStopping(patience=5))
+    bar = capsys.readouterr().err.replace("\r", "\n")
+    assert "epoch: " in bar and "3/3" in bar      # epochs done, 1..3
+    assert 1 <= history.best_epoch <= 3
+    assert history.val_loss[history.best_epoch - 1] == min(history.val_loss)
+
+
 def test_loss_is_the_mean_over_the_epoch_batches():
     X, y = blobs(50)
     net = small_net()
@@ -386,8 +397,9 @@ def test_nan_loss_stops_with_a_hint_and_restores_the_last_good_epoch(monkeypatch
     with pytest.raises(FloatingPointError, match=r"loss became (nan|inf) in epoch \d+.*learning "
                                                  r"rate \(5.0\) is probably too high") as info:
         net.fit(X, r, epochs=500, batch_size=1, progress=False, optimizer=nl.optim.SGD(5.0))
-    epoch = net.history.epochs
-    assert f"in epoch {epoch} " in str(info.value) and epoch > 1
+    good = net.history.epochs    # epochs are counted from 1: the one that failed is the next
+    assert f"in epoch {good + 1} (step " in str(info.value) and good > 1
+    assert "(step 0)" not in str(info.value)
     for (_, p, _), s in zip(net.named_parameters(), snapshots[-1], strict=True):
         assert np.array_equal(p, s) and np.all(np.isfinite(p))
 
@@ -409,12 +421,12 @@ def test_early_stopping_restores_the_best_weights(monkeypatch):
                       validation_data=(X_val, y_val),
                       early_stopping=nl.EarlyStopping(patience=2, min_delta=1e-3))
     assert history.stopped_early and history.epochs < 40
-    best = history.best_epoch
-    assert history.val_loss[best] == min(history.val_loss)
-    assert history.epochs == best + 3   # the best epoch, then `patience` without progress
-    for (_, p, _), s in zip(net.named_parameters(), snapshots[best], strict=True):
+    best = history.best_epoch          # counted from 1, like the epochs on the progress bar
+    assert history.val_loss[best - 1] == min(history.val_loss)
+    assert history.epochs == best + 2   # the best epoch, then `patience` without progress
+    for (_, p, _), s in zip(net.named_parameters(), snapshots[best - 1], strict=True):
         assert np.array_equal(p, s)
-    assert net.evaluate(X_val, y_val)["loss"] == pytest.approx(history.val_loss[best], rel=1e-12)
+    assert net.evaluate(X_val, y_val)["loss"] == pytest.approx(history.val_loss[best - 1], rel=1e-12)
 
 
 def test_val_loss_is_per_sample_like_loss_for_a_summed_loss():
