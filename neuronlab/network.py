@@ -108,7 +108,8 @@ class Network:
         for i in range(1, len(layers)):
             if layers[i].n_in != layers[i - 1].n_out:
                 raise ValueError(f"layers[{i}] takes {layers[i].n_in} inputs but layers[{i - 1}] "
-                                 f"has {layers[i - 1].n_out} units")
+                                 f"has {layers[i - 1].n_out} units; make layers[{i}] with "
+                                 f"n_in={layers[i - 1].n_out}")
             if layers[i].dtype != layers[0].dtype:
                 raise TypeError(f"layers[{i}] has dtype {layers[i].dtype} but layers[0] has "
                                 f"{layers[0].dtype}; all layers must share one dtype")
@@ -278,7 +279,9 @@ class Network:
         if self.is_classifier:
             y = as_array(y, name, "class labels")
             if y.ndim != 1:
-                raise ValueError(f"{name} must be a 1-d array of class labels, got shape {y.shape}")
+                fix = (f"; for one-hot rows pass {name}.argmax(axis=1), the class of each row"
+                       if y.ndim == 2 else "")
+                raise ValueError(f"{name} must be a 1-d array of class labels, got shape {y.shape}{fix}")
             if y.shape[0] != m:
                 raise ValueError(f"{name} has {y.shape[0]} labels but {x_name} has {m} samples")
             return losses.check_labels(y, m, self.n_out, name)
@@ -290,7 +293,8 @@ class Network:
                              f"sample of {x_name} and one column per output of the network")
         if not np.all(np.isfinite(r)):
             i, j = np.argwhere(~np.isfinite(r))[0]
-            raise ValueError(f"{name}[{i}, {j}] is {r[i, j]}: the targets must be finite")
+            raise ValueError(f"{name}[{i}, {j}] is {r[i, j]}: the targets must be finite; remove "
+                             "those samples or fill in the missing values first")
         return np.ascontiguousarray(r)
 
     # -- training (neuronlab.training) -------------------------------------------------------
@@ -419,7 +423,8 @@ class Network:
         """
         if self.dtype != np.float64:
             raise TypeError("gradcheck needs float64 layers: finite differences in float32 "
-                            "drown in rounding error")
+                            "drown in rounding error; make the layers with dtype=np.float64 "
+                            "(the default)")
         X = self.check_X(X)
         target = self.check_y(y, X.shape[0])
         labels, r = self._targets(target)

@@ -318,7 +318,7 @@ class SGD(Optimizer):
                  nesterov: bool = False, **kwargs: Any):
         self.momentum = check_real(momentum, "momentum", low=0.0, high=1.0)
         if nesterov and self.momentum == 0:
-            raise ValueError("nesterov=True needs a momentum > 0")
+            raise ValueError("nesterov=True needs a momentum > 0, e.g. momentum=0.9")
         self.nesterov = bool(nesterov)
         self.buffers = ("v",) if self.momentum else ()
         super().__init__(learning_rate, **kwargs)

@@ -117,8 +117,10 @@ def activation(act: Any, lo: float = -5.0, hi: float = 5.0, *, ax: Any = None,
     if isinstance(act, str):
         act = activations.get(act, **params)
     elif params:
+        given = ", ".join(f"{k}={v!r}" for k, v in params.items())
         raise TypeError("activation: parameters go with a name, not with an activation "
-                        f"object (got {act!r} and {', '.join(params)})")
+                        f"object (got {act!r} and {', '.join(params)}); pass the name, "
+                        f"nl.plot.activation({getattr(act, 'name', '...')!r}, {given})")
     if not getattr(act, "elementwise", False):
         raise ValueError(f"act must be an elementwise activation, got {act!r}")
     per_unit = [k for k, v in act.params.items() if np.ndim(v) > 0]
@@ -251,7 +253,7 @@ def layer_diagnostics(history: Any, which: str = "grad_norm", *, ax: Any = None)
     per_epoch = history[which]
     if not per_epoch:
         raise ValueError(f"history has no {which}: Network.fit recorded no diagnostics "
-                         "(diagnostics=False)")
+                         "(diagnostics=False); fit with diagnostics=True, the default")
     values = np.array([[np.nan if v is None else v for v in epoch] for epoch in per_epoch])
     layers = [layer for layer in range(values.shape[1]) if not np.all(np.isnan(values[:, layer]))]
     if not layers:
