@@ -186,23 +186,16 @@ class Network:
                 for name, p, g in layer.named_parameters()]
 
     def params_and_grads(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """[(theta, dtheta, weights)]: what an optimizer's ``step`` takes for the whole network.
-
-        `weights` marks the elements of theta that are weights W, not biases b or PReLU
-        slopes alpha, so that an optimizer made with ``decay_biases=False`` decays only
-        those (see :meth:`Optimizer.step <neuronlab.optim.Optimizer.step>`).
-        """
+        """[(theta, dtheta, weights)] for an optimizer's :meth:`~neuronlab.optim.Optimizer.step`:
+        `weights` marks the W's of theta, the elements ``decay_biases=False`` decays."""
         # theta holds each layer's parameters in named_parameters order (_gather_parameters)
         weights = np.concatenate([np.full(p.size, name == "W") for layer in self.layers
                                   for name, p, _ in layer.named_parameters()])
         return [(self.theta, self.dtheta, weights)]
 
     def summary(self) -> str:
-        """A table of the layers with their sizes, activations and parameter counts.
-
-        The layers are numbered from 0, as in ``net.layers`` and the parameter names
-        (layer 0 holds ``layer0.W`` and ``layer0.b``).
-        """
+        """A table of the layers (numbered from 0, as in ``net.layers`` and ``layer0.W``) with
+        their sizes, activations and parameter counts."""
         rows = [("Layer", "Inputs", "Units", "Activation", "Parameters")]
         rows += [(str(i), str(layer.n_in), str(layer.n_out), layer.activation.name,
                   f"{layer.n_params:,}") for i, layer in enumerate(self.layers)]
