@@ -101,7 +101,7 @@ class Optimizer:
     Parameters
     ----------
     learning_rate : float
-        eta > 0 (at epoch 0 when a schedule is given).
+        eta > 0 (the rate of the first epoch when a schedule is given).
     weight_decay : float, default 0
         lambda >= 0.
     decoupled_weight_decay : bool, default False
