@@ -33,11 +33,12 @@ def float_dtype(x: np.ndarray, name: str) -> np.dtype:
     if dt.kind in "biu":
         return np.dtype(np.float64)
     kind = {
-        "c": "complex numbers have no order, so these functions are undefined on them",
+        "c": f"complex numbers have no order, so these functions are undefined on them; pass "
+             f"{name}.real or abs({name})",
         "f": "extended precision is not supported; convert to float64",
         "O": "object arrays cannot be handed to a compiled kernel; convert to float64",
-        "U": "strings are not numbers",
-        "S": "bytes are not numbers",
+        "U": f"strings are not numbers; convert them with {name}.astype(np.float64)",
+        "S": f"bytes are not numbers; convert them with {name}.astype(np.float64)",
     }.get(dt.kind, "expected float32, float64, an integer or a bool dtype")
     raise TypeError(f"{name} has dtype {dt}: {kind}")
 
@@ -133,7 +134,13 @@ def check_samples(X: Any, name: str = "X", n_features: int | None = None,
     if X.ndim == 1 and n_features is not None and X.shape[0] == n_features:
         X = X.reshape(1, -1)
     if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-d array with one sample per row, got shape {X.shape}")
+        fix = ""
+        if X.ndim == 1:
+            fix = (f"; {name}.reshape(-1, 1) makes each number a sample of one feature, "
+                   f"{name}.reshape(1, -1) makes them all one sample")
+        elif X.ndim > 2:
+            fix = f"; {name}.reshape(len({name}), -1) flattens each sample (an image, say) into a row"
+        raise ValueError(f"{name} must be a 2-d array with one sample per row, got shape {X.shape}{fix}")
     if X.shape[0] == 0:
         raise ValueError(f"{name} has no samples (shape {X.shape})")
     if n_features is not None and X.shape[1] != n_features:
@@ -145,7 +152,8 @@ def check_samples(X: Any, name: str = "X", n_features: int | None = None,
     # min and max propagate NaN and expose +-inf: two sweeps, no temporary array
     if not (np.isfinite(X.min()) and np.isfinite(X.max())):
         i, j = np.argwhere(~np.isfinite(X))[0]
-        raise ValueError(f"{name}[{i}, {j}] is {X[i, j]}: the samples must be finite numbers")
+        raise ValueError(f"{name}[{i}, {j}] is {X[i, j]}: the samples must be finite numbers; "
+                         "remove those samples or fill in the missing values first")
     return X
 
 
@@ -158,7 +166,8 @@ def check_binary_labels(y: Any, m: int, name: str = "y") -> np.ndarray:
     if y.shape != (m,):
         raise ValueError(f"{name} has shape {y.shape} but X has {m} samples: expected ({m},)")
     if not np.all((y == 0) | (y == 1)):
-        raise ValueError(f"{name} must contain only the labels 0 and 1")
+        raise ValueError(f"{name} must contain only the labels 0 and 1; map other labels "
+                         f"first, e.g. ({name} > 0).astype(int) for -1 and +1")
     return y.astype(np.float64)
 
 
@@ -199,7 +208,7 @@ def prepare_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, inputs: dict[
     if out.dtype != dtype:
         raise TypeError(f"out has dtype {out.dtype} but the result has dtype {dtype}")
     if not out.flags.writeable:
-        raise ValueError("out is read-only")
+        raise ValueError("out is read-only; pass a writeable array, e.g. out.copy()")
     for name, arr in inputs.items():
         # may_share_memory compares address ranges only; the exact test runs when they meet
         if np.may_share_memory(out, arr) and np.shares_memory(out, arr) and not _same_memory(out, arr):

@@ -152,16 +152,18 @@ def check_layer(layer: Any, a_prev: Any, seed: Any = 0, eps: float = 1e-6, rtol:
 def _check_parameter(x: Any) -> None:
     if not isinstance(x, np.ndarray):
         raise TypeError("x must be a numpy.ndarray (it is perturbed in place), "
-                        f"got {type(x).__name__}")
+                        f"got {type(x).__name__}; pass np.array(x, dtype=np.float64)")
     if x.dtype != np.float64:
         raise TypeError(f"x has dtype {x.dtype}: finite differences need float64 (in float32 "
                         "a small step is lost in rounding); convert x to float64")
     if not x.flags.writeable or not x.flags.c_contiguous:
-        raise ValueError("x must be writeable and C-contiguous: it is perturbed in place")
+        raise ValueError("x must be writeable and C-contiguous: it is perturbed in place; "
+                         "pass a copy, x.copy()")
 
 
 def _scalar(J: Any) -> float:
     J = np.asarray(J)
     if J.size != 1:
-        raise ValueError(f"f must return a scalar loss, got an array of shape {J.shape}")
+        raise ValueError(f"f must return a scalar loss, got an array of shape {J.shape}; "
+                         "return one number, e.g. the np.sum of that array")
     return float(J.reshape(()))

@@ -240,9 +240,12 @@ def check_labels(labels: np.ndarray, m: int, k: int, name: str = "target") -> np
         raise ValueError(f"{name} has {labels.shape[0]} labels but pred has {m} samples")
     kind = labels.dtype.kind
     if kind == "b":
-        raise TypeError(f"{name} holds bools; class labels must be integers")
+        raise TypeError(f"{name} holds bools; class labels must be integers: pass "
+                        f"{name}.astype(int)")
     if kind not in "iuf":
-        raise TypeError(f"{name} has dtype {labels.dtype}; class labels must be integers")
+        fix = (f": np.unique({name}, return_inverse=True)[1] numbers the classes 0, 1, ..."
+               if kind in "US" else "")
+        raise TypeError(f"{name} has dtype {labels.dtype}; class labels must be integers{fix}")
     if kind == "f":
         bad = ~np.isfinite(labels)
         if bad.any():
@@ -256,10 +259,13 @@ def check_labels(labels: np.ndarray, m: int, k: int, name: str = "target") -> np
     if m:
         low, high = int(np.argmin(labels)), int(np.argmax(labels))
         if labels[low] < 0:
-            raise ValueError(f"{name} holds a negative label {labels[low]} at index {low}")
+            raise ValueError(f"{name} holds a negative label {labels[low]} at index {low}; "
+                             f"class labels are 0..{k - 1}")
         if labels[high] >= k:
+            # labels 1..k are the classes counted from 1
+            fix = "; counted from 1? subtract 1" if labels[high] == k and labels[low] >= 1 else ""
             raise ValueError(f"{name} holds the label {labels[high]} at index {high}, out of "
-                             f"range for {k} classes (0..{k - 1})")
+                             f"range for {k} classes (0..{k - 1}){fix}")
     return np.ascontiguousarray(labels, dtype=np.intp)
 
 

@@ -47,7 +47,8 @@ def confusion_matrix(r: Any, y: Any, n_classes: int | None = None) -> np.ndarray
     """
     r = as_array(r, "r", "class indices")
     if r.ndim != 1:
-        raise ValueError(f"r must be a 1-d array of class indices, got shape {r.shape}")
+        fix = "; for one-hot rows pass r.argmax(axis=1)" if r.ndim == 2 else ""
+        raise ValueError(f"r must be a 1-d array of class indices, got shape {r.shape}{fix}")
     m = r.shape[0]
     r = check_class_labels(r, m, "r")
     y = check_class_labels(y, m, "y")

@@ -6,8 +6,10 @@ For L layers and one sample (column vectors, as in the lecture), the forward pas
    z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}, \qquad a^{(l)} = f^{(l)}(z^{(l)}), \qquad
    a^{(0)} = x,
 
-and the loss J(a^{(L)}, r) compares the last output with the target r. Back-propagation
-runs the chain rule from the top down:
+and the loss J(a^{(L)}, r) compares the last output with the target r. (The code counts
+the layers from 0, like the list that holds them: ``net.layers[l]`` holds W^{(l+1)}, and its
+parameters are named ``layer{l}.W``, ``layer{l}.b``.) Back-propagation runs the chain rule
+from the top down:
 
 .. math::
    \delta^{(L)} = \frac{\partial J}{\partial a^{(L)}} \odot f'(z^{(L)}), \qquad
@@ -121,7 +123,8 @@ class Network:
         for i in range(1, len(layers)):
             if layers[i].n_in != layers[i - 1].n_out:
                 raise ValueError(f"layers[{i}] takes {layers[i].n_in} inputs but layers[{i - 1}] "
-                                 f"has {layers[i - 1].n_out} units")
+                                 f"has {layers[i - 1].n_out} units; make layers[{i}] with "
+                                 f"n_in={layers[i - 1].n_out}")
             if layers[i].dtype != layers[0].dtype:
                 raise TypeError(f"layers[{i}] has dtype {layers[i].dtype} but layers[0] has "
                                 f"{layers[0].dtype}; all layers must share one dtype")
@@ -204,8 +207,15 @@ class Network:
         return [(f"layer{i}.{name}", p, g) for i, layer in enumerate(self.layers)
                 for name, p, g in layer.named_parameters()]
 
+    def params_and_grads(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
+        """[(theta, dtheta, weights)] for an optimizer's :meth:`~neuronlab.optim.Optimizer.step`:
+        `weights` is the slice of theta holding the W's, the elements ``decay_biases=False``
+        decays (theta keeps every W first, see :meth:`_gather_parameters`)."""
+        return [(self.theta, self.dtheta, self.weights)]
+
     def summary(self) -> str:
-        """A table of the layers with their sizes, activations and parameter counts."""
+        """A table of the layers (numbered from 0, as in ``net.layers`` and ``layer0.W``) with
+        their sizes, activations and parameter counts."""
         rows = [("Layer", "Inputs", "Units", "Activation", "Parameters")]
         rows += [(str(i), str(layer.n_in), str(layer.n_out), layer.activation.name,
                   f"{layer.n_params:,}") for i, layer in enumerate(self.layers)]
@@ -299,7 +309,9 @@ class Network:
         if self.is_classifier:
             y = as_array(y, name, "class labels")
             if y.ndim != 1:
-                raise ValueError(f"{name} must be a 1-d array of class labels, got shape {y.shape}")
+                fix = (f"; for one-hot rows pass {name}.argmax(axis=1), the class of each row"
+                       if y.ndim == 2 else "")
+                raise ValueError(f"{name} must be a 1-d array of class labels, got shape {y.shape}{fix}")
             if y.shape[0] != m:
                 raise ValueError(f"{name} has {y.shape[0]} labels but {x_name} has {m} samples")
             return losses.check_labels(y, m, self.n_out, name)
@@ -311,7 +323,8 @@ class Network:
                              f"sample of {x_name} and one column per output of the network")
         if not np.all(np.isfinite(r)):
             i, j = np.argwhere(~np.isfinite(r))[0]
-            raise ValueError(f"{name}[{i}, {j}] is {r[i, j]}: the targets must be finite")
+            raise ValueError(f"{name}[{i}, {j}] is {r[i, j]}: the targets must be finite; remove "
+                             "those samples or fill in the missing values first")
         return np.ascontiguousarray(r)
 
     # -- training (neuronlab.training) -------------------------------------------------------
@@ -463,7 +476,8 @@ class Network:
         """
         if self.dtype != np.float64:
             raise TypeError("gradcheck needs float64 layers: finite differences in float32 "
-                            "drown in rounding error")
+                            "drown in rounding error; make the layers with dtype=np.float64 "
+                            "(the default)")
         X = self.check_X(X)
         target = self.check_y(y, X.shape[0])
         labels, r = self._targets(target)

@@ -16,7 +16,10 @@ These are the conventions of PyTorch's optimizers, so results can be compared.
 
 Weight decay with coefficient lambda adds lambda theta to g (L2 regularization,
 J + lambda/2 ||theta||^2), or, with ``decoupled_weight_decay=True``, shrinks theta by
-(1 - eta lambda) before the step (AdamW; the same thing for plain SGD).
+(1 - eta lambda) before the step (AdamW; the same thing for plain SGD). It applies to
+every parameter unless ``decay_biases=False``, which leaves the biases b and the PReLU
+slopes alpha alone and decays the weights W only (see :class:`Optimizer` for why, and
+:meth:`Optimizer.step` for how an optimizer tells the two apart).
 
 A schedule changes eta from epoch to epoch: call :meth:`Optimizer.end_epoch` after each.
 
@@ -38,6 +41,7 @@ array([ 0.95, -2.05])
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -112,23 +116,38 @@ class Optimizer:
     Parameters
     ----------
     learning_rate : float
-        eta > 0 (at epoch 0 when a schedule is given).
+        eta > 0 (the rate of the first epoch when a schedule is given).
     weight_decay : float, default 0
         lambda >= 0.
     decoupled_weight_decay : bool, default False
         Shrink theta directly instead of adding lambda theta to the gradient.
+    decay_biases : bool, default True
+        False: the weight decay acts on the weights W only, not on the biases b and the
+        PReLU slopes alpha (which elements are which: see :meth:`step`). This is the usual
+        choice. Weight decay pulls the network towards functions that depend gently on
+        their inputs, and a weight W_jk says how strongly unit j depends on input k; a
+        bias only shifts z and multiplies no input. Each unit has one bias, against
+        n_in weights, so leaving the biases free adds little risk of overfitting, while
+        pulling them to 0 can underfit: a unit whose z must sit far from 0 (a ReLU that
+        needs a threshold, an output that must reach the targets' mean) is held back. A
+        PReLU slope decayed to 0 turns the unit into a plain ReLU, which is not what a
+        penalty on large weights means. (True, the default, decays everything: the
+        behaviour of earlier versions.)
     schedule : callable, optional
-        schedule(eta_0, epoch) -> eta, such as :class:`StepDecay`.
+        schedule(eta_0, epoch) -> eta, such as :class:`StepDecay`. `epoch` counts the
+        epochs completed: 0 during the first epoch, 1 during the second, ...
     """
 
     buffers: tuple[str, ...] = ()  # the per-parameter state, all zeros at the start
 
     def __init__(self, learning_rate: float, *, weight_decay: float = 0.0,
-                 decoupled_weight_decay: bool = False, schedule: Schedule | None = None):
+                 decoupled_weight_decay: bool = False, decay_biases: bool = True,
+                 schedule: Schedule | None = None):
         self.initial_learning_rate = check_real(learning_rate, "learning_rate",
                                                 low=0.0, low_open=True)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
         self.decoupled_weight_decay = bool(decoupled_weight_decay)
+        self.decay_biases = bool(decay_biases)
         if schedule is not None and not callable(schedule):
             raise TypeError(f"schedule must be callable as schedule(learning_rate, epoch), "
                             f"got {type(schedule).__name__}")
@@ -138,6 +157,9 @@ class Optimizer:
         # id(theta) -> (theta, {buffer name: array}, the same buffers flattened); holding
         # theta keeps its id unique.
         self._state: dict[int, tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
+        # id(theta) -> (theta, its weights argument, [(piece, decays, state of the piece)]):
+        # the runs of weights and of non-weights that decay_biases=False steps one by one
+        self._pieces: dict[int, tuple[np.ndarray, Any, list[tuple[slice, bool, dict]]]] = {}
 
     def end_epoch(self) -> float:
         """Advance the schedule by one epoch; returns the new learning rate."""
@@ -151,6 +173,7 @@ class Optimizer:
     def reset(self) -> None:
         """Forget every parameter's state (momenta, averages, step counts) and the epoch."""
         self._state.clear()
+        self._pieces.clear()
         self.epoch = 0
         self.learning_rate = self.initial_learning_rate
 
@@ -182,12 +205,14 @@ class Optimizer:
             buffers[name] = value.copy()
         flat = {name: b.reshape(-1) for name, b in buffers.items()}
         self._state[id(theta)] = (theta, buffers, flat)
+        self._pieces.pop(id(theta), None)     # its pieces viewed the buffers replaced here
 
     @property
     def params(self) -> dict[str, Any]:
         """The arguments that make this optimizer afresh: ``type(opt)(**opt.params)``."""
         return {"learning_rate": self.initial_learning_rate, "weight_decay": self.weight_decay,
-                "decoupled_weight_decay": self.decoupled_weight_decay, "schedule": self.schedule}
+                "decoupled_weight_decay": self.decoupled_weight_decay, "decay_biases": self.decay_biases,
+                "schedule": self.schedule}
 
     def state_dict(self, theta: np.ndarray) -> dict[str, Any]:
         """Where this optimizer stands for the parameter `theta`, as plain data and arrays.
@@ -216,24 +241,57 @@ class Optimizer:
                 "learning_rate": self.learning_rate,
                 "state": {k: b.copy() for k, b in self.state(theta).items()}}
 
-    def step(self, params_and_grads: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
-        """Update every parameter in place from its gradient: pairs (theta, g)."""
+    def step(self, params_and_grads: Iterable[tuple]) -> None:
+        """Update every parameter in place from its gradient.
+
+        Parameters
+        ----------
+        params_and_grads : iterable of (theta, g) or (theta, g, weights)
+            Each parameter array with its gradient dJ/dtheta of the same shape. `weights`
+            says which elements of theta are weights W rather than biases or slopes; only
+            ``decay_biases=False`` reads it. It is True (all of them), False (none), a
+            slice of ``theta.reshape(-1)``, or a boolean array of theta's shape. Without
+            it, a parameter with two or more dimensions (a matrix W) counts as weights and
+            a vector (b, alpha) does not, so the pairs of ``layer.params_and_grads()`` need
+            nothing more. A network keeps W, b and alpha together in one vector theta;
+            :meth:`Network.params_and_grads <neuronlab.network.Network.params_and_grads>`
+            hands it over with its `weights`.
+        """
         eta, lam = self.learning_rate, self.weight_decay
         if self.decoupled_weight_decay:
             lam, shrink = 0.0, 1.0 - eta * lam      # theta <- (1 - eta lambda) theta first
         else:
             shrink = 1.0                            # g <- g + lambda theta
-        for i, pair in enumerate(params_and_grads):
-            try:
-                theta, g = pair
-            except (TypeError, ValueError):
-                raise TypeError(f"params_and_grads[{i}] must be a pair (parameter, gradient)") \
-                    from None
+        every = self.decay_biases or not self.weight_decay   # decay all, or there is none
+        for i, entry in enumerate(params_and_grads):
+            theta, g, weights = _unpack(entry, i)
             state = self._state_for(theta, g, i)
             state["t"][0] += 1
             if g.dtype != theta.dtype or not g.flags.c_contiguous:
                 g = np.ascontiguousarray(g, dtype=theta.dtype)
-            self._update(theta.reshape(-1), g.reshape(-1), state, eta, lam, shrink)
+            theta_flat, g_flat = theta.reshape(-1), g.reshape(-1)
+            if every:
+                self._update(theta_flat, g_flat, state, eta, lam, shrink)
+                continue
+            # Every update is elementwise, so the weights and the rest can be stepped as
+            # separate pieces: with the decay, and without it (lambda = 0, no shrinking).
+            for piece, decays, piece_state in self._pieces_of(theta, weights, state, i):
+                self._update(theta_flat[piece], g_flat[piece], piece_state, eta,
+                             lam if decays else 0.0, shrink if decays else 1.0)
+
+    def _pieces_of(self, theta, weights, state, i):
+        """The runs of theta.reshape(-1) that are weights or are not, with their state."""
+        cached = self._pieces.get(id(theta))
+        if cached is not None and cached[0] is theta and _same_weights(cached[1], weights):
+            return cached[2]
+        pieces = []
+        for start, stop, decays in _weight_runs(weights, theta, i):
+            piece = slice(start, stop)
+            # the step count t is the parameter's, not the piece's
+            piece_state = {name: b if name == "t" else b[piece] for name, b in state.items()}
+            pieces.append((piece, decays, piece_state))
+        self._pieces[id(theta)] = (theta, weights, pieces)
+        return pieces
 
     def _state_for(self, theta, g, i):
         if not isinstance(theta, np.ndarray) or theta.dtype not in (np.float32, np.float64):
@@ -269,9 +327,55 @@ class Optimizer:
         h = {}
         if self.weight_decay:
             h["weight_decay"] = self.weight_decay
+            if self.decoupled_weight_decay:
+                h["decoupled_weight_decay"] = True
+            if not self.decay_biases:
+                h["decay_biases"] = False
         if self.schedule is not None:
             h["schedule"] = self.schedule
         return h
+
+
+def _unpack(entry: Any, i: int) -> tuple[Any, Any, Any]:
+    """(theta, g, weights) from a pair or a triple; weights is None in a pair."""
+    if isinstance(entry, tuple | list) and len(entry) in (2, 3):
+        return (*entry, None) if len(entry) == 2 else tuple(entry)
+    raise TypeError(f"params_and_grads[{i}] must be a pair (parameter, gradient) or a triple "
+                    "(parameter, gradient, weights); layer.params_and_grads() gives the pairs")
+
+
+def _same_weights(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return a is b           # the same mask object: a network hands over the same one
+    return type(a) is type(b) and a == b
+
+
+def _weight_runs(weights: Any, theta: np.ndarray, i: int) -> list[tuple[int, int, bool]]:
+    """[(start, stop, is_weight)]: theta.reshape(-1) cut into runs of weights and non-weights."""
+    n = theta.size
+    if weights is None:
+        weights = theta.ndim >= 2           # a matrix W is weights; a vector b or alpha is not
+    if isinstance(weights, bool | np.bool_):
+        return [(0, n, bool(weights))]
+    if isinstance(weights, slice):
+        start, stop, step = weights.indices(n)
+        if step != 1:
+            raise ValueError(f"the weights of parameter {i} are a slice with step {step}; "
+                             "use a boolean array for weights that are not one block")
+        stop = max(start, stop)
+        runs = [(0, start, False), (start, stop, True), (stop, n, False)]
+        return [run for run in runs if run[1] > run[0]]
+    if not isinstance(weights, np.ndarray) or weights.dtype != np.bool_:
+        kind = weights.dtype if isinstance(weights, np.ndarray) else type(weights).__name__
+        raise TypeError(f"the weights of parameter {i} must be a bool, a slice or a boolean "
+                        f"array marking the weights, got {kind}")
+    if weights.shape != theta.shape:
+        raise ValueError(f"the weights of parameter {i} have shape {weights.shape} but the "
+                         f"parameter has shape {theta.shape}; they must match")
+    flat = weights.reshape(-1)
+    edges = (np.flatnonzero(flat[1:] != flat[:-1]) + 1).tolist()
+    bounds = [0, *edges, n]
+    return [(a, b, bool(flat[a])) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 class SGD(Optimizer):
@@ -279,13 +383,16 @@ class SGD(Optimizer):
 
     theta <- theta - eta g; with momentum v <- mu v + g and theta <- theta - eta v;
     with Nesterov theta <- theta - eta (g + mu v), a step from the look-ahead point.
+
+    Keyword arguments as for :class:`Optimizer`: weight_decay, decoupled_weight_decay,
+    decay_biases (False: no decay for biases and PReLU slopes), schedule.
     """
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, **kwargs: Any):
         self.momentum = check_real(momentum, "momentum", low=0.0, high=1.0)
         if nesterov and self.momentum == 0:
-            raise ValueError("nesterov=True needs a momentum > 0")
+            raise ValueError("nesterov=True needs a momentum > 0, e.g. momentum=0.9")
         self.nesterov = bool(nesterov)
         self.buffers = ("v",) if self.momentum else ()
         super().__init__(learning_rate, **kwargs)
@@ -309,6 +416,9 @@ class Adagrad(Optimizer):
     """Adagrad (Duchi et al., 2011): G <- G + g^2, theta <- theta - eta g / (sqrt(G) + eps).
 
     Each parameter's step shrinks with the squared gradients it has seen so far.
+
+    Keyword arguments as for :class:`Optimizer`: weight_decay, decoupled_weight_decay,
+    decay_biases (False: no decay for biases and PReLU slopes), schedule.
     """
 
     buffers = ("G",)
@@ -332,6 +442,9 @@ class RMSProp(Optimizer):
     """RMSProp (Hinton, 2012): s <- rho s + (1 - rho) g^2, theta <- theta - eta g / (sqrt(s) + eps).
 
     Adagrad with a moving average instead of a sum, so the step does not shrink forever.
+
+    Keyword arguments as for :class:`Optimizer`: weight_decay, decoupled_weight_decay,
+    decay_biases (False: no decay for biases and PReLU slopes), schedule.
     """
 
     buffers = ("s",)
@@ -360,6 +473,9 @@ class Adam(Optimizer):
     theta <- theta - eta m_hat / (sqrt(v_hat) + eps),
     m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
     With ``decoupled_weight_decay=True`` and a weight decay this is AdamW.
+
+    Keyword arguments as for :class:`Optimizer`: weight_decay, decoupled_weight_decay,
+    decay_biases (False: no decay for biases and PReLU slopes), schedule.
     """
 
     buffers = ("m", "v")

@@ -238,8 +238,10 @@ def _from_config(cls: type, spec: dict, weights: dict[str, np.ndarray]) -> Any:
         n_in, n_out = check_count(layer_spec["n_in"], "n_in"), check_count(layer_spec["n_out"], "n_out")
         W_shape = (n_out * getattr(act, "pieces", 1), n_in)
         if weights[f"layer{i}.W"].shape != W_shape:
+            fix = ("; a W stored as (n_in, n_out) must be transposed, W.T"
+                   if weights[f"layer{i}.W"].shape == W_shape[::-1] else "")
             raise ValueError(f"layer{i}.W has shape {weights[f'layer{i}.W'].shape}; the config "
-                             f"says {W_shape}")
+                             f"says {W_shape}{fix}")
         layer = Layer(n_in, n_out, act, dtype=np.dtype(layer_spec["dtype"]))
         for name, p, _ in layer.named_parameters():
             saved = weights[f"layer{i}.{name}"]

@@ -11,7 +11,9 @@ compose::
     nl.plot.learning_curves(history, ax=right)
 
 Every number drawn is computed by neuronlab itself: the curves of an activation come from
-its compiled kernels, the regions of a classifier from its ``predict``.
+its compiled kernels, the regions of a classifier from its ``predict``. Epochs are counted
+from 1 (the first point of a learning curve is epoch 1) and layers from 0, as in
+``net.layers`` and the parameter names ``layer0.W``, ``layer0.b``.
 """
 from __future__ import annotations
 
@@ -46,6 +48,9 @@ def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
     return ax
 
 
+_ACTIVATION_CURVE = "neuronlab.plot.activation"   # the gid of the curves activation() draws
+
+
 def _epoch_axis(ax: Any) -> None:
     from matplotlib.ticker import MaxNLocator
 
@@ -70,8 +75,12 @@ def _with_gaps(values: np.ndarray) -> np.ndarray:
 
 def activation(act: Any, lo: float = -5.0, hi: float = 5.0, *, ax: Any = None,
                derivative: bool = True, second_derivative: bool = False,
-               points: int = 2001, **params: Any) -> Any:
+               points: int = 2001, label: str | None = None, **params: Any) -> Any:
     """Draw f(z) and its derivatives over ``lo <= z <= hi``, computed by the kernels.
+
+    Each curve is labelled with the activation's name (and its parameters), so that
+    several activations drawn into one Axes can be told apart; the title then names
+    them all.
 
     Parameters
     ----------
@@ -85,6 +94,10 @@ def activation(act: Any, lo: float = -5.0, hi: float = 5.0, *, ax: Any = None,
         Also draw f'(z) (dashed, the default) and f''(z) (dotted).
     points : int
         Grid points; jumps (the binary step, the derivative at a kink) are left as gaps.
+    label : str, optional
+        The name in the legend, "label: f(z)", ...; by default the activation's name
+        with its parameters, as in the title. An empty string leaves f(z), f'(z) and
+        f''(z) alone, for a figure of one activation whose title already names it.
     **params
         The activation's parameters when `act` is a name, e.g. ``alpha=0.1``.
 
@@ -96,13 +109,18 @@ def activation(act: Any, lo: float = -5.0, hi: float = 5.0, *, ax: Any = None,
     --------
     >>> ax = nl.plot.activation("leaky_relu", alpha=0.1, second_derivative=True)
     >>> ax.get_legend_handles_labels()[1]
-    ['$f(z)$', "$f'(z)$", "$f''(z)$"]
+    ['leaky_relu (alpha=0.1): $f(z)$', "leaky_relu (alpha=0.1): $f'(z)$", "leaky_relu (alpha=0.1): $f''(z)$"]
+    >>> ax = nl.plot.activation("tanh", ax=nl.plot.activation("sigmoid"))
+    >>> ax.get_title(), ax.get_legend_handles_labels()[1]
+    ('sigmoid, tanh', ['sigmoid: $f(z)$', "sigmoid: $f'(z)$", 'tanh: $f(z)$', "tanh: $f'(z)$"])
     """
     if isinstance(act, str):
         act = activations.get(act, **params)
     elif params:
+        given = ", ".join(f"{k}={v!r}" for k, v in params.items())
         raise TypeError("activation: parameters go with a name, not with an activation "
-                        f"object (got {act!r} and {', '.join(params)})")
+                        f"object (got {act!r} and {', '.join(params)}); pass the name, "
+                        f"nl.plot.activation({getattr(act, 'name', '...')!r}, {given})")
     if not getattr(act, "elementwise", False):
         raise ValueError(f"act must be an elementwise activation, got {act!r}")
     per_unit = [k for k, v in act.params.items() if np.ndim(v) > 0]
@@ -113,21 +131,34 @@ def activation(act: Any, lo: float = -5.0, hi: float = 5.0, *, ax: Any = None,
     if not lo < hi:
         raise ValueError(f"lo must be smaller than hi, got lo={lo}, hi={hi}")
     points = check_count(points, "points", low=2)
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"label must be a string, got {type(label).__name__}")
 
     ax = _axes(ax, (5, 3.4))
+    params_text = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                            for k, v in act.params.items() if v is not None)
+    name = f"{act.name} ({params_text})" if params_text else act.name
+    label = name if label is None else label
+    # a second activation in the same Axes: the title names both
+    drawn_before = any(line.get_gid() == _ACTIVATION_CURVE for line in ax.get_lines())
+    title = f"{ax.get_title()}, {name}" if drawn_before and ax.get_title() else name
     z = np.linspace(lo, hi, points)
     curves = [(r"$f(z)$", act.forward, "-")]
     if derivative:
         curves.append((r"$f'(z)$", act.derivative, "--"))
     if second_derivative:
         curves.append((r"$f''(z)$", act.second_derivative, ":"))
-    ax.axhline(0, color="0.8", lw=0.8)
-    ax.axvline(0, color="0.8", lw=0.8)
-    for label, f, style in curves:
-        ax.plot(z, _with_gaps(f(z)), style, lw=2, label=label)
-    params_text = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                            for k, v in act.params.items() if v is not None)
-    ax.set(xlabel=r"$z$", xlim=(lo, hi), title=f"{act.name} ({params_text})" if params_text else act.name)
+    xlim = (lo, hi)
+    if drawn_before:
+        shown = ax.get_xlim()
+        xlim = (min(lo, shown[0]), max(hi, shown[1]))     # both ranges
+    else:
+        ax.axhline(0, color="0.8", lw=0.8)
+        ax.axvline(0, color="0.8", lw=0.8)
+    for symbol, f, style in curves:
+        ax.plot(z, _with_gaps(f(z)), style, lw=2, label=f"{label}: {symbol}" if label else symbol,
+                gid=_ACTIVATION_CURVE)
+    ax.set(xlabel=r"$z$", xlim=xlim, title=title)
     ax.legend(loc="upper left", frameon=False)
     return ax
 
@@ -146,7 +177,9 @@ def learning_curves(history: Any, metric: str = "loss", *, ax: Any = None) -> An
 
     The training values are averages over the epoch while the weights still change; the
     validation values are measured after it. A training loss that keeps falling while the
-    validation loss levels off or rises is the picture of overfitting.
+    validation loss levels off or rises is the picture of overfitting. Epochs are
+    numbered 1, 2, ..., N; with early stopping a dotted line marks ``history.best_epoch``,
+    the epoch whose weights were restored.
 
     Parameters
     ----------
@@ -172,7 +205,7 @@ def learning_curves(history: Any, metric: str = "loss", *, ax: Any = None) -> An
     if validation:
         ax.plot(epochs, validation, label="validation")
     if history.best_epoch is not None:
-        ax.axvline(history.best_epoch + 1, color="0.6", ls=":", label="best epoch (restored)")
+        ax.axvline(history.best_epoch, color="0.6", ls=":", label="best epoch (restored)")
     _epoch_axis(ax)
     ax.set(ylabel=metric, title=metric.capitalize())
     values = np.array(train + validation, dtype=np.float64)
@@ -184,7 +217,7 @@ def learning_curves(history: Any, metric: str = "loss", *, ax: Any = None) -> An
 
 
 _DIAGNOSTICS = {
-    "grad_norm": (r"RMS of $\|\partial J / \partial W^{(l)}\|$", "Gradient norm per layer"),
+    "grad_norm": (r"RMS of $\|\partial J / \partial W\|$", "Gradient norm per layer"),
     "dead_relu": ("fraction of ReLU units", "Dead ReLU units (z <= 0 on every sample)"),
     "saturated": ("fraction of units", "Saturated units (f'(z) < 5% of f'(0))"),
 }
@@ -198,7 +231,10 @@ def layer_diagnostics(history: Any, which: str = "grad_norm", *, ax: Any = None)
     - ``"dead_relu"``: the share of ReLU units that output 0 for every sample.
     - ``"saturated"``: the share of units in the flat tails of sigmoid, tanh, ...
 
-    Layers the diagnostic does not apply to (a ReLU layer has no saturation) are left out.
+    The curves are labelled "layer 0", "layer 1", ... as the layers are numbered in
+    ``net.layers``, :meth:`~neuronlab.network.Network.summary` and the parameter names
+    (``layer0.W``): layer 0 is next to the input. Layers the diagnostic does not apply to
+    (a ReLU layer has no saturation) are left out.
 
     Parameters
     ----------
@@ -217,7 +253,7 @@ def layer_diagnostics(history: Any, which: str = "grad_norm", *, ax: Any = None)
     per_epoch = history[which]
     if not per_epoch:
         raise ValueError(f"history has no {which}: Network.fit recorded no diagnostics "
-                         "(diagnostics=False)")
+                         "(diagnostics=False); fit with diagnostics=True, the default")
     values = np.array([[np.nan if v is None else v for v in epoch] for epoch in per_epoch])
     layers = [layer for layer in range(values.shape[1]) if not np.all(np.isnan(values[:, layer]))]
     if not layers:
@@ -226,7 +262,7 @@ def layer_diagnostics(history: Any, which: str = "grad_norm", *, ax: Any = None)
     ax = _axes(ax, (5, 3.4))
     epochs = np.arange(1, values.shape[0] + 1)
     for layer in layers:
-        ax.plot(epochs, values[:, layer], label=f"layer {layer + 1}")
+        ax.plot(epochs, values[:, layer], label=f"layer {layer}")
     ylabel, title = _DIAGNOSTICS[which]
     _epoch_axis(ax)
     ax.set(ylabel=ylabel, title=title)

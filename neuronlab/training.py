@@ -58,6 +58,11 @@ class EarlyStopping:
 class History:
     """What :meth:`Network.fit <neuronlab.network.Network.fit>` measured, one entry per epoch.
 
+    Epochs are counted from 1, as the progress bar and :mod:`neuronlab.plot` show them:
+    entry ``i`` of each list is epoch ``i + 1``. Layers are counted from 0, as in
+    ``net.layers``: ``history.grad_norm[e][l]`` belongs to ``net.layers[l]`` (the layer
+    whose parameters are saved as ``layer{l}.W``, ``layer{l}.b``).
+
     Attributes
     ----------
     loss, accuracy : list of float
@@ -84,7 +89,8 @@ class History:
     prelu_alpha : list of list
         Per layer, a copy of the learned PReLU slopes at the end of the epoch (else None).
     best_epoch : int or None
-        With early stopping, the epoch (from 0) whose weights were restored.
+        With early stopping, the epoch (counted from 1) whose weights were restored: its
+        loss is ``loss[best_epoch - 1]``.
     stopped_early, interrupted : bool
         Training ended by early stopping, or by Ctrl-C (KeyboardInterrupt).
     """
@@ -254,7 +260,7 @@ class Trainer:
         m = X.shape[0]
         self.engine = network.engine(min(batch_size, m))
         self.theta = network.theta                     # every parameter, in one vector
-        self.params_and_grads = [(network.theta, network.dtheta)]
+        self.params_and_grads = network.params_and_grads()   # [(theta, dtheta, weights)]
         self.last_good = self.theta.copy()             # the end of the last epoch, for a NaN loss
         self.best = None
         if early_stopping is not None:
@@ -276,7 +282,8 @@ class Trainer:
         from tqdm.auto import tqdm
 
         history = self.history
-        bar = tqdm(total=epochs, unit="epoch", disable=not progress, leave=True)
+        # "epoch 3/10": the bar counts the epochs from 1, like the History and the plots
+        bar = tqdm(total=epochs, desc="epoch", unit="epoch", disable=not progress, leave=True)
         try:
             with _InterruptFlag() as interrupt, self.network.mode(True):
                 for _ in range(epochs):
@@ -319,7 +326,7 @@ class Trainer:
             J, J_data, out = net.backprop(self.engine, self.X_epoch[start:stop],
                                           self.target_epoch[start:stop], self.grad_out[:n])
             if not math.isfinite(J):
-                self._diverged(f"the loss became {J}", f" (step {steps})")
+                self._diverged(f"the loss became {J}", f" (step {steps + 1})")
             opt.step(self.params_and_grads)
             total_loss += J / net.loss.batch_scale(n)   # the batch's sum
             total_data += J_data / net.loss.batch_scale(n)
@@ -347,7 +354,7 @@ class Trainer:
         np.copyto(self.theta, self.last_good)
         self.optimizer.reset()  # its momenta hold the NaN too
         raise FloatingPointError(
-            f"{what} in epoch {len(self.history.loss)}{where}; the weights are back to the last good "
+            f"{what} in epoch {len(self.history.loss) + 1}{where}; the weights are back to the last good "
             f"epoch. The learning rate ({self.optimizer.learning_rate}) is probably too high: try a "
             "smaller one, or check the data's scale")
 
@@ -381,7 +388,7 @@ class Trainer:
         history, rule = self.history, self.early_stopping
         value = self.sign * history[self.monitor][-1]
         if value < self.best_value - rule.min_delta:
-            self.best_value, self.waited, history.best_epoch = value, 0, len(history.loss) - 1
+            self.best_value, self.waited, history.best_epoch = value, 0, len(history.loss)
             np.copyto(self.best, self.theta)
             return False
         self.waited += 1

@@ -327,3 +327,49 @@ def test_crash_prone_cases_in_a_subprocess():
     run = subprocess.run([sys.executable, "-c", textwrap.dedent(CRASH_PRONE)],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.strip() == "ok", (run.returncode, run.stderr[-3000:])
+
+
+# ----------------------------------------------------------------------------------------
+# The fix inside the message: a hint where the mistake is recognisable, none where not
+# ----------------------------------------------------------------------------------------
+def test_label_messages_name_the_fix_only_when_it_fits():
+    net = nl.Network([nl.Layer(2, 3, "identity", seed=0)])
+    X = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=r"for one-hot rows pass y\.argmax\(axis=1\)"):
+        net.fit(X, np.eye(3), progress=False)
+    with pytest.raises(ValueError, match=r"1-d array of class labels, got shape \(3, 1, 1\)$"):
+        net.fit(X, np.zeros((3, 1, 1)), progress=False)
+    with pytest.raises(ValueError, match=r"\(0\.\.2\); counted from 1\? subtract 1$"):
+        net.fit(X, [1, 2, 3], progress=False)
+    with pytest.raises(ValueError, match=r"out of range for 3 classes \(0\.\.2\)$"):
+        net.fit(X, [0, 2, 5], progress=False)            # not 1..K: no such hint
+    with pytest.raises(TypeError, match=r"np\.unique\(y, return_inverse=True\)\[1\]"):
+        net.fit(X, np.array(["cat", "dog", "cat"]), progress=False)
+    with pytest.raises(ValueError, match=r"for one-hot rows pass r\.argmax\(axis=1\)$"):
+        nl.metrics.confusion_matrix(np.eye(2), [0, 1])
+    with pytest.raises(ValueError, match=r"class indices, got shape \(\)$"):
+        nl.metrics.confusion_matrix(np.int64(1), [0, 1])
+
+
+def test_sample_messages_say_how_to_reshape():
+    with pytest.raises(ValueError, match=r"X\.reshape\(len\(X\), -1\) flattens each sample"):
+        nl.datasets.train_test_split(np.zeros((4, 2, 2)), np.zeros(4, int))
+    layer = nl.Layer(3, 2, seed=0)
+    with pytest.raises(ValueError, match=r"a_prev\.reshape\(-1, 1\) makes each number a sample"):
+        layer.forward(np.zeros(5))
+    with pytest.raises(ValueError, match=r"one sample per row, got shape \(\)$"):
+        layer.forward(np.float64(1.0))
+
+
+def test_a_transposed_saved_W_is_named(tmp_path):
+    net = nl.Network([nl.Layer(2, 4, "tanh", seed=0), nl.Layer(4, 3, "identity", seed=1)])
+    path = tmp_path / "net.npz"
+    net.save(path)
+    with np.load(path) as archive:
+        saved = dict(archive)
+    np.savez(path, **{**saved, "layer1.W": saved["layer1.W"].T})
+    with pytest.raises(ValueError, match=r"must be transposed, W\.T$"):
+        nl.Network.load(path)
+    np.savez(path, **{**saved, "layer1.W": np.zeros((5, 4))})
+    with pytest.raises(ValueError, match=r"the config says \(3, 4\)$"):
+        nl.Network.load(path)

@@ -311,6 +311,49 @@ def test_fit_learns_and_records_history():
     assert scores["accuracy"] == net.score(X, y) and scores["loss"] < history.loss[0]
 
 
+def test_params_and_grads_marks_the_weights_of_theta():
+    net = small_net(hidden="prelu", alpha=np.full(8, 0.25))
+    [(theta, dtheta, weights)] = net.params_and_grads()
+    assert theta is net.theta and dtheta is net.dtheta
+    is_weight = np.zeros(theta.size, bool)
+    is_weight[weights] = True               # a boolean mask or a slice: either marks the W's
+    # the marked entries are exactly the W's, whatever order theta keeps them in
+    np.testing.assert_array_equal(np.sort(theta[is_weight]),
+                                  np.sort(np.concatenate([layer.W.ravel() for layer in net.layers])))
+    rest = np.concatenate([p.ravel() for layer in net.layers
+                           for name, p, _ in layer.named_parameters() if name != "W"])
+    np.testing.assert_array_equal(np.sort(theta[~is_weight]), np.sort(rest))
+
+
+@pytest.mark.parametrize("decay_biases", [True, False])
+def test_fit_with_decay_biases_false_leaves_biases_and_slopes_undecayed(decay_biases):
+    # One full batch, no shuffling: one step theta <- theta - eta (g + lambda theta [W only])
+    X, y = blobs(30)
+    net = small_net(hidden="prelu", alpha=np.full(8, 0.25))
+    named = {name: p.copy() for name, p, _ in net.named_parameters()}
+    twin = small_net(hidden="prelu", alpha=np.full(8, 0.25))
+    twin.backprop(twin.engine(30), twin.check_X(X), twin.check_y(y, 30), np.empty((30, 3)))
+    grads = {name: g.copy() for name, _, g in twin.named_parameters()}
+    eta, lam = 0.1, 0.3
+    net.fit(X, y, epochs=1, batch_size=30, shuffle=False, progress=False, diagnostics=False,
+            optimizer=nl.optim.SGD(eta, weight_decay=lam, decay_biases=decay_biases))
+    for name, p, _ in net.named_parameters():
+        decays = decay_biases or name.endswith(".W")
+        want = named[name] - eta * (grads[name] + (lam * named[name] if decays else 0.0))
+        np.testing.assert_allclose(p, want, rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+def test_epochs_are_counted_from_1_on_the_progress_bar_and_in_the_history(capsys):
+    X, y = blobs(30)
+    net = small_net()
+    history = net.fit(X, y, epochs=3, progress=True, validation_data=(X, y),
+                      early_stopping=nl.EarlyStopping(patience=5))
+    bar = capsys.readouterr().err.replace("\r", "\n")
+    assert "epoch: " in bar and "3/3" in bar      # epochs done, 1..3
+    assert 1 <= history.best_epoch <= 3
+    assert history.val_loss[history.best_epoch - 1] == min(history.val_loss)
+
+
 def test_loss_is_the_mean_over_the_epoch_batches():
     X, y = blobs(50)
     net = small_net()
@@ -354,8 +397,9 @@ def test_nan_loss_stops_with_a_hint_and_restores_the_last_good_epoch(monkeypatch
     with pytest.raises(FloatingPointError, match=r"loss became (nan|inf) in epoch \d+.*learning "
                                                  r"rate \(5.0\) is probably too high") as info:
         net.fit(X, r, epochs=500, batch_size=1, progress=False, optimizer=nl.optim.SGD(5.0))
-    epoch = net.history.epochs
-    assert f"in epoch {epoch} " in str(info.value) and epoch > 1
+    good = net.history.epochs    # epochs are counted from 1: the one that failed is the next
+    assert f"in epoch {good + 1} (step " in str(info.value) and good > 1
+    assert "(step 0)" not in str(info.value)
     for (_, p, _), s in zip(net.named_parameters(), snapshots[-1], strict=True):
         assert np.array_equal(p, s) and np.all(np.isfinite(p))
 
@@ -377,12 +421,12 @@ def test_early_stopping_restores_the_best_weights(monkeypatch):
                       validation_data=(X_val, y_val),
                       early_stopping=nl.EarlyStopping(patience=2, min_delta=1e-3))
     assert history.stopped_early and history.epochs < 40
-    best = history.best_epoch
-    assert history.val_loss[best] == min(history.val_loss)
-    assert history.epochs == best + 3   # the best epoch, then `patience` without progress
-    for (_, p, _), s in zip(net.named_parameters(), snapshots[best], strict=True):
+    best = history.best_epoch          # counted from 1, like the epochs on the progress bar
+    assert history.val_loss[best - 1] == min(history.val_loss)
+    assert history.epochs == best + 2   # the best epoch, then `patience` without progress
+    for (_, p, _), s in zip(net.named_parameters(), snapshots[best - 1], strict=True):
         assert np.array_equal(p, s)
-    assert net.evaluate(X_val, y_val)["loss"] == pytest.approx(history.val_loss[best], rel=1e-12)
+    assert net.evaluate(X_val, y_val)["loss"] == pytest.approx(history.val_loss[best - 1], rel=1e-12)
 
 
 def test_val_loss_is_per_sample_like_loss_for_a_summed_loss():

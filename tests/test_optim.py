@@ -191,3 +191,90 @@ def test_bad_step_arguments():
     ro.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         opt.step([(ro, np.zeros(3))])
+
+
+# -- weight decay on the weights only (decay_biases=False) -------------------------------
+@pytest.mark.parametrize(("kind", "make", "h"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("decoupled", [False, True])
+@pytest.mark.parametrize("weights", ["mask", "slice"])
+def test_decay_biases_false_decays_only_the_marked_weights(kind, make, h, decoupled, weights):
+    # theta of 12 numbers: entries 2..8 are weights. Every update is elementwise, so the
+    # result is the formula with the decay on those entries and without it on the rest.
+    theta0 = np.random.default_rng(9).normal(size=12)
+    grads = gradients((12,))
+    mask = np.zeros(12, bool)
+    mask[2:9] = True
+    spec = mask if weights == "mask" else slice(2, 9)
+    opt = make(weight_decay=0.05, decoupled_weight_decay=decoupled, decay_biases=False)
+    theta = theta0.copy()
+    for g in grads:
+        opt.step([(theta, g, spec)])
+    decayed = reference(kind, theta0, grads, ETA[kind], 0.05, decoupled, **h)
+    free = reference(kind, theta0, grads, ETA[kind], **h)
+    np.testing.assert_allclose(theta[mask], decayed[mask], rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(theta[~mask], free[~mask], rtol=1e-13, atol=1e-15)
+    assert not np.allclose(decayed[~mask], free[~mask])     # the decay made a difference
+    assert int(opt.state(theta)["t"][0]) == STEPS            # one step count per parameter
+
+
+def test_decay_biases_false_with_layer_pairs_decays_matrices_not_vectors():
+    layer = nl.Layer(3, 2, "prelu", alpha=np.full(2, 0.25), seed=0)
+    layer.dW[...], layer.db[...], layer.dalpha[...] = 0.0, 0.0, 0.0   # the decay alone
+    W, b, alpha = layer.W.copy(), np.ones(2), layer.alpha.copy()
+    layer.b[...] = b
+    optim.SGD(0.1, weight_decay=0.5, decay_biases=False).step(layer.params_and_grads())
+    np.testing.assert_allclose(layer.W, W * (1 - 0.1 * 0.5), rtol=1e-15)
+    np.testing.assert_array_equal(layer.b, b)
+    np.testing.assert_array_equal(layer.alpha, alpha)
+    # an explicit third entry overrides the default; True/False mark all or nothing
+    v, g = np.ones(3), np.zeros(3)
+    optim.SGD(0.1, weight_decay=0.5, decay_biases=False).step([(v, g, True)])
+    np.testing.assert_allclose(v, 0.95)
+    M = np.ones((2, 2))
+    optim.SGD(0.1, weight_decay=0.5, decay_biases=False).step([(M, np.zeros_like(M), False)])
+    np.testing.assert_array_equal(M, 1.0)
+
+
+def test_decay_biases_true_is_the_old_behaviour_and_ignores_the_weights():
+    theta0, grads = np.random.default_rng(3).normal(size=8), gradients((8,))
+    for spec in (None, False, slice(0, 3), np.zeros(8, bool)):
+        opt = optim.Adam(0.02, weight_decay=0.1)
+        theta = theta0.copy()
+        for g in grads:
+            opt.step([(theta, g) if spec is None else (theta, g, spec)])
+        want = reference("adam", theta0, grads, 0.02, 0.1, b1=0.9, b2=0.999, eps=1e-8)
+        np.testing.assert_allclose(theta, want, rtol=1e-13)
+    assert "decay_biases" not in repr(optim.SGD(0.1, weight_decay=0.1))
+    assert repr(optim.SGD(0.1, weight_decay=0.1, decay_biases=False)) == \
+        "SGD(learning_rate=0.1, weight_decay=0.1, decay_biases=False)"
+
+
+def test_decay_biases_false_allocates_nothing_per_step():
+    theta = np.random.default_rng(0).normal(size=100_000)
+    g = np.random.default_rng(1).normal(size=100_000)
+    mask = np.arange(100_000) % 1000 < 900      # 100 runs of weights, 100 of biases
+    opt = optim.Adam(0.01, weight_decay=0.01, decay_biases=False)
+    opt.step([(theta, g, mask)])
+    tracemalloc.start()
+    try:
+        for _ in range(5):
+            opt.step([(theta, g, mask)])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000
+
+
+def test_bad_weights_argument():
+    opt = optim.SGD(0.1, weight_decay=0.1, decay_biases=False)
+    theta, g = np.zeros(4), np.zeros(4)
+    with pytest.raises(TypeError, match=r"must be a pair .* or a triple"):
+        opt.step([(theta, g, True, 1)])
+    with pytest.raises(ValueError, match="slice with step 2"):
+        opt.step([(theta, g, slice(0, 4, 2))])
+    with pytest.raises(TypeError, match=r"a bool, a slice or a boolean array .* got int64"):
+        opt.step([(theta, g, np.arange(4))])
+    with pytest.raises(TypeError, match="got list"):
+        opt.step([(theta, g, [True, False, True, False])])
+    with pytest.raises(ValueError, match=r"have shape \(3,\) but the parameter has shape \(4,\)"):
+        opt.step([(theta, g, np.ones(3, bool))])

@@ -41,7 +41,9 @@ def test_activation_draws_the_kernels_values(name):
     ax = nl.plot.activation(name, -3, 2, second_derivative=True, points=501)
     z = np.linspace(-3, 2, 501)
     lines = curves(ax)
-    assert list(lines) == ["$f(z)$", "$f'(z)$", "$f''(z)$"]
+    title = ax.get_title()      # the name, with the parameters when it has any
+    assert title.split(" (")[0] == name
+    assert list(lines) == [f"{title}: $f(z)$", f"{title}: $f'(z)$", f"{title}: $f''(z)$"]
     for line, f in zip(lines.values(), (act.forward, act.derivative, act.second_derivative),
                        strict=True):
         np.testing.assert_array_equal(line.get_xdata(), z)
@@ -57,24 +59,48 @@ def test_activation_draws_the_kernels_values(name):
 def test_activation_leaves_gaps_exactly_at_the_jumps():
     lines = curves(nl.plot.activation("hard_tanh", points=2001))
     z = np.linspace(-5, 5, 2001)
-    gaps = z[np.isnan(lines["$f'(z)$"].get_ydata())]
+    gaps = z[np.isnan(lines["hard_tanh: $f'(z)$"].get_ydata())]
     # f' jumps 0 -> 1 at -1 and 1 -> 0 at 1; the gap follows each jump
     assert gaps.size == 2 and np.all(np.abs(np.abs(gaps) - 1) < 0.006)
-    assert not np.isnan(lines["$f(z)$"].get_ydata()).any()      # hard_tanh is continuous
-    step = curves(nl.plot.activation("binary_step"))["$f(z)$"].get_ydata()
+    assert not np.isnan(lines["hard_tanh: $f(z)$"].get_ydata()).any()   # hard_tanh is continuous
+    step = curves(nl.plot.activation("binary_step"))["binary_step: $f(z)$"].get_ydata()
     assert np.isnan(step).sum() == 1
 
 
 def test_activation_by_name_with_parameters_or_by_object():
     ax = nl.plot.activation("leaky_relu", alpha=0.3, derivative=False)
-    assert list(curves(ax)) == ["$f(z)$"]
+    assert list(curves(ax)) == ["leaky_relu (alpha=0.3): $f(z)$"]
     assert ax.get_title() == "leaky_relu (alpha=0.3)"
-    assert curves(ax)["$f(z)$"].get_ydata()[0] == pytest.approx(-1.5)
+    assert curves(ax)["leaky_relu (alpha=0.3): $f(z)$"].get_ydata()[0] == pytest.approx(-1.5)
     _, axes = plt.subplots(1, 2)
     act = nl.activations.get("gelu", approximate="tanh")
     assert nl.plot.activation(act, ax=axes[1]) is axes[1]
     assert axes[1].get_title() == "gelu (approximate=tanh)" and not axes[0].get_lines()
     assert nl.plot.activation("rrelu").get_title() == "rrelu (lower=0.125, upper=0.3333)"
+
+
+def test_activations_drawn_into_one_axes_can_be_told_apart():
+    ax = nl.plot.activation("sigmoid", -2, 2)
+    nl.plot.activation("elu", -4, 1, ax=ax, alpha=0.5)
+    lines = curves(ax)
+    assert list(lines) == ["sigmoid: $f(z)$", "sigmoid: $f'(z)$",
+                           "elu (alpha=0.5): $f(z)$", "elu (alpha=0.5): $f'(z)$"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(lines)
+    assert ax.get_title() == "sigmoid, elu (alpha=0.5)"
+    assert ax.get_xlim() == (-4.0, 2.0)                   # both ranges
+    np.testing.assert_array_equal(lines["elu (alpha=0.5): $f(z)$"].get_ydata(),
+                                  nl.activations.get("elu", alpha=0.5)(np.linspace(-4, 1, 2001)))
+    assert len([line for line in ax.get_lines() if line.get_label().startswith("_")]) == 2  # one pair of axes
+    # a label of your own, or none for a figure whose title names the activation
+    ax = nl.plot.activation("tanh", label="my tanh", derivative=False)
+    assert list(curves(ax)) == ["my tanh: $f(z)$"] and ax.get_title() == "tanh"
+    ax = nl.plot.activation("tanh", label="", second_derivative=True)
+    assert list(curves(ax)) == ["$f(z)$", "$f'(z)$", "$f''(z)$"]
+    # a title of your own is replaced by the first activation's name
+    _, ax = plt.subplots()
+    ax.set_title("mine")
+    nl.plot.activation("tanh", ax=ax)
+    assert ax.get_title() == "tanh"
 
 
 @pytest.mark.parametrize(("args", "kwargs", "error", "match"), [
@@ -87,6 +113,7 @@ def test_activation_by_name_with_parameters_or_by_object():
     (("relu",), {"points": 1}, ValueError, "points must be >= 2"),
     (("prelu",), {"alpha": np.array([0.1, 0.2])}, ValueError, "act has one alpha per unit"),
     (("relu",), {"ax": plt}, TypeError, "ax must be a matplotlib Axes, got module"),
+    (("relu",), {"label": 1}, TypeError, "label must be a string, got int"),
 ])
 def test_activation_bad_input(args, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -111,19 +138,24 @@ def test_learning_curves_mark_the_restored_epoch():
     history = net.fit(X, r, epochs=3, progress=False, optimizer=nl.optim.SGD(0.05),
                       validation_data=(X, r), early_stopping=nl.EarlyStopping(patience=1))
     lines = curves(nl.plot.learning_curves(history))
-    assert lines["best epoch (restored)"].get_xdata()[0] == history.best_epoch + 1
+    # epochs are numbered from 1 on the axis and in the history: the line is at best_epoch
+    best = history.best_epoch
+    assert lines["best epoch (restored)"].get_xdata()[0] == best
+    assert history.val_loss[best - 1] == min(history.val_loss)
+    assert lines["validation"].get_ydata()[list(lines["validation"].get_xdata()).index(best)] == \
+        min(history.val_loss)
 
 
 def test_layer_diagnostics_draw_one_curve_per_layer_it_applies_to(moons_fit):
     *_, history = moons_fit
     lines = curves(nl.plot.layer_diagnostics(history))
-    assert list(lines) == ["layer 1", "layer 2", "layer 3"]
+    assert list(lines) == ["layer 0", "layer 1", "layer 2"]    # as net.layers and layer0.W
     for layer, line in enumerate(lines.values()):
         np.testing.assert_array_equal(line.get_ydata(), [epoch[layer] for epoch in history.grad_norm])
-    assert list(curves(nl.plot.layer_diagnostics(history, "dead_relu"))) == ["layer 2"]
+    assert list(curves(nl.plot.layer_diagnostics(history, "dead_relu"))) == ["layer 1"]
     saturated = curves(nl.plot.layer_diagnostics(history, "saturated"))
-    assert list(saturated) == ["layer 1"]
-    np.testing.assert_array_equal(saturated["layer 1"].get_ydata(),
+    assert list(saturated) == ["layer 0"]
+    np.testing.assert_array_equal(saturated["layer 0"].get_ydata(),
                                   [epoch[0] for epoch in history.saturated])
 
 

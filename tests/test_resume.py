@@ -158,12 +158,12 @@ def test_resume_with_an_optimizer_given_uses_it_and_keeps_the_history():
 def test_resume_clears_how_the_last_run_ended():
     net = make_net()
     fit(net, 3, early_stopping=nl.EarlyStopping(patience=1, min_delta=10.0))
-    assert net.history.stopped_early and net.history.best_epoch == 0
+    assert net.history.stopped_early and net.history.best_epoch == 1   # epochs counted from 1
     fit(net, 2, resume=True)
     assert not net.history.stopped_early and not net.history.interrupted
     assert net.history.best_epoch is None and net.history.epochs == 4
     fit(net, 3, resume=True, early_stopping=nl.EarlyStopping(patience=1, min_delta=10.0))
-    assert net.history.stopped_early and net.history.best_epoch == 4   # counted from the start
+    assert net.history.stopped_early and net.history.best_epoch == 5   # counted from the start, from 1
     assert net.history.epochs == 6
 
 

@@ -42,7 +42,7 @@ fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.4 * rows))
 max_error = {}
 for ax, name in zip(axes.flat, names, strict=False):
     act = nl.activations.get(name)
-    nl.plot.activation(act, z[0], z[-1], points=z.size, ax=ax)   # f solid, f' dashed
+    nl.plot.activation(act, z[0], z[-1], points=z.size, ax=ax, label="")   # f solid, f' dashed
     ax.set_title(name, fontsize=10)
     if ax is not axes.flat[0]:
         ax.get_legend().remove()

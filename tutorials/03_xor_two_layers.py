@@ -107,7 +107,7 @@ print(f"a perceptron on the hidden features converges: {p.converged} "
       f"(after {len(p.mistakes)} epochs)")
 
 fig, ax = plt.subplots(figsize=(5, 3))
-ax.semilogy(losses)
+ax.semilogy(range(1, len(losses) + 1), losses)   # epochs 1, 2, ...
 ax.set(xlabel="epoch", ylabel="cross-entropy", title="training XOR")
 fig.tight_layout()
 fig.savefig(os.path.join(FIGURES, "03_xor_loss.png"))

@@ -73,8 +73,9 @@ def train(layers, epochs, learning_rate=0.01, batch_size=32, seed=0):
 
 # %%
 # Measure at initialization, train 30 epochs with the same SGD for all three, measure
-# again. The ratio of the norms of dW^(1) and dW^(10) says how much the gradient
-# shrank (< 1) or grew (> 1) on its way from the last layer to the first.
+# again. The ratio of the norms of dW in layers[0] and layers[9] (dW^(1) and dW^(10) of
+# the formulas) says how much the gradient shrank (< 1) or grew (> 1) on its way from
+# the last layer to the first.
 results = {}
 norms = {}
 for activation, init in SETUPS.items():
@@ -92,15 +93,16 @@ for activation, init in SETUPS.items():
           f"training; loss {J0:.3f} -> {J1:.3f}")
 
 # %%
-# Layer 1 is next to the input, layer 10 is the output layer.
+# Layers are counted from 0, as in the list (and in nl.plot, summary() and the names
+# layer0.W, layer0.b): layer 0 is next to the input, layer 9 is the output layer.
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
 for ax, (which, title) in zip(axes, ((0, "at initialization"), (1, "after 30 epochs")),
                               strict=True):
     for activation, pair in norms.items():
-        ax.semilogy(range(1, DEPTH + 1), pair[which], marker="o",
+        ax.semilogy(range(DEPTH), pair[which], marker="o",
                     label=f"{activation} ({SETUPS[activation]})")
-    ax.set(title=title, xlabel="layer (1 = next to the input)", xticks=range(1, DEPTH + 1))
-axes[0].set_ylabel(r"$\|\partial J / \partial W^{(l)}\|$")
+    ax.set(title=title, xlabel="layer (0 = next to the input)", xticks=range(DEPTH))
+axes[0].set_ylabel(r"$\|\partial J / \partial W\|$")
 axes[0].legend()
 fig.tight_layout()
 fig.savefig(os.path.join(FIGURES, "04_gradient_norms.png"))

@@ -63,7 +63,7 @@ for _ in range(EPOCHS):
 accuracy = float(np.mean(forward(X).argmax(axis=1) == t))
 final = slopes[-1]
 print(f"training accuracy on the spirals: {accuracy:.3f}")
-for k, alpha in enumerate(final, start=1):
+for k, alpha in enumerate(final):          # layers[k], counted from 0 like the list
     print(f"layer {k}: alpha mean {alpha.mean():+.3f}, median {np.median(alpha):+.3f}, "
           f"range [{alpha.min():+.3f}, {alpha.max():+.3f}]")
 
@@ -72,14 +72,14 @@ for k, alpha in enumerate(final, start=1):
 history = np.array([[a.mean() for a in epoch] for epoch in slopes])
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 for k in range(len(HIDDEN)):
-    axes[0].plot(history[:, k], label=f"layer {k + 1}")
-    axes[1].scatter(np.full(HIDDEN[k], k + 1) + rng.uniform(-0.15, 0.15, HIDDEN[k]),
+    axes[0].plot(history[:, k], label=f"layer {k}")
+    axes[1].scatter(np.full(HIDDEN[k], k) + rng.uniform(-0.15, 0.15, HIDDEN[k]),
                     final[k], s=12)
 axes[0].axhline(0.25, color="k", lw=0.5, ls="--")
-axes[0].set(xlabel="epoch", ylabel=r"mean $\alpha$", title="slopes during training")
+axes[0].set(xlabel="epoch (0: the start)", ylabel=r"mean $\alpha$", title="slopes during training")
 axes[0].legend()
 axes[1].axhline(0.25, color="k", lw=0.5, ls="--", label="start")
-axes[1].set(xlabel="layer", ylabel=r"$\alpha$ of each unit", xticks=range(1, len(HIDDEN) + 1),
+axes[1].set(xlabel="layer", ylabel=r"$\alpha$ of each unit", xticks=range(len(HIDDEN)),
             title="final slopes")
 axes[1].legend()
 fig.tight_layout()

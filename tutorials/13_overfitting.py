@@ -85,7 +85,7 @@ history_stopped = stopped.fit(X_train, r_train, epochs=400, batch_size=16,
                               optimizer=nl.optim.Adam(0.01), validation_data=(X_val, r_val),
                               early_stopping=nl.EarlyStopping(patience=20), progress=False)
 print(f"early stopping: stopped after {history_stopped.epochs} epochs, restored epoch "
-      f"{history_stopped.best_epoch + 1}")
+      f"{history_stopped.best_epoch}")
 
 # %%
 # Both networks on the 2000 test samples. The accuracies are close: overfitting costs
@@ -97,7 +97,7 @@ results = {"epochs_full": history.epochs, "lowest_val_epoch": lowest + 1,
            "train_loss_first": history.loss[0], "train_loss_final": history.loss[-1],
            "train_accuracy_full": full.score(X_train, r_train),
            "best_val_accuracy_epoch": best_accuracy + 1,
-           "epochs_stopped": history_stopped.epochs, "best_epoch": history_stopped.best_epoch + 1}
+           "epochs_stopped": history_stopped.epochs, "best_epoch": history_stopped.best_epoch}
 for name, net in (("full", full), ("stopped", stopped)):
     results[f"test_accuracy_{name}"] = net.score(X_test, r_test)
     results[f"test_loss_{name}"] = test_loss(net)

@@ -113,6 +113,6 @@ def draw(name: str, params: dict | None = None, lo: float = -5.0, hi: float = 5.
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(layout="constrained")
-    nl.plot.activation(name, lo, hi, ax=ax, **(params or {}))
+    nl.plot.activation(name, lo, hi, ax=ax, label="", **(params or {}))   # the title names it
     ax.set_title(label(name, params or {}))
     return fig

@@ -180,9 +180,11 @@ class Activation:
         if not isinstance(z, np.ndarray) or z.ndim != 2:
             raise ValueError("z must be a 2-d numpy array (samples, units)")
         if z.dtype not in (np.float32, np.float64):
-            raise TypeError(f"z has dtype {z.dtype}; it must be float32 or float64 (it is updated in place)")
+            raise TypeError(f"z has dtype {z.dtype}; it must be float32 or float64 (it is updated in "
+                            "place): pass z.astype(np.float64)")
         if not z.flags.c_contiguous or not z.flags.writeable:
-            raise ValueError("z must be a writeable C-contiguous array: it is updated in place")
+            raise ValueError("z must be a writeable C-contiguous array: it is updated in place; "
+                             "pass a copy, z.copy()")
         b = as_float_array(b, "b", z.dtype)
         if b.shape != (z.shape[1],):
             raise ValueError(f"b has shape {b.shape} but z has {z.shape[1]} units; "

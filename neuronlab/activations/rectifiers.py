@@ -184,7 +184,8 @@ class RReLU(Activation):
             raise ValueError(
                 "training-mode derivative/backward reuse the slopes of the last "
                 "forward(x, training=True), which must have x's shape "
-                f"{x.shape}; got {None if self.slopes is None else self.slopes.shape}"
+                f"{x.shape}; got {None if self.slopes is None else self.slopes.shape}: call "
+                "forward(x, training=True) with this x first"
             )
         return _columns(op, x.reshape(1, -1), self.slopes.reshape(-1), dy, out, shape=x.shape)
 
