@@ -47,8 +47,9 @@ from neuronlab import activations, losses, optim, persistence, training
 from neuronlab import gradcheck as _gradcheck
 from neuronlab._config import get_num_threads
 from neuronlab._kernels._dense import DenseStack
-from neuronlab._validation import as_array, as_float_array, check_real, check_samples, make_rng
+from neuronlab._validation import as_float_array, check_real, check_samples, make_rng
 from neuronlab.layers import Layer
+from neuronlab.targets import class_targets, labels_of
 from neuronlab.training import EarlyStopping, History
 
 # History and EarlyStopping live in neuronlab.training; nl.network.History keeps working.
@@ -146,6 +147,7 @@ class Network:
         self.history: History | None = None
         self.optimizer: optim.Optimizer | None = None
         self._no_rows = np.empty((0, self.n_out), self.dtype)   # the r of a classifier's targets
+        self.classes_: np.ndarray | None = None   # the labels, when they are not 0..K-1
 
     def _gather_parameters(self) -> None:
         """Move every W, b (and PReLU alpha) into one vector theta, their gradients into dtheta.
@@ -294,9 +296,9 @@ class Network:
 
     def _targets(self, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(labels, r) as the loss kernels take them: one of the two is empty."""
-        if self.is_classifier:
+        if self.is_classifier and target.ndim == 1:
             return target, self._no_rows
-        return losses.NO_LABELS, target
+        return losses.NO_LABELS, target     # a regressor's targets, or a classifier's rows r
 
     # -- checking what the user hands in ---------------------------------------------------
     def check_X(self, X: Any, name: str = "X") -> np.ndarray:
@@ -304,17 +306,16 @@ class Network:
         return check_samples(X, name, self.n_in, self.dtype, taken_by="the network's first layer")
 
     def check_y(self, y: Any, m: int, name: str = "y", x_name: str = "X") -> np.ndarray:
-        """`y` as the network computes with it: class labels as intp (a classifier) or
-        target rows (m, n_out) in its dtype (a regressor); m is the number of samples in `x_name`."""
+        """`y` as the network computes with it; m is the number of samples in `x_name`.
+
+        A classifier's labels become class indices (intp), labels of any other kind are
+        numbered by their place in :attr:`classes_`, and rows of class probabilities (one-hot
+        or not) stay rows (see :mod:`neuronlab.targets`); a regressor's targets become rows
+        (m, n_out) of its dtype.
+        """
         if self.is_classifier:
-            y = as_array(y, name, "class labels")
-            if y.ndim != 1:
-                fix = (f"; for one-hot rows pass {name}.argmax(axis=1), the class of each row"
-                       if y.ndim == 2 else "")
-                raise ValueError(f"{name} must be a 1-d array of class labels, got shape {y.shape}{fix}")
-            if y.shape[0] != m:
-                raise ValueError(f"{name} has {y.shape[0]} labels but {x_name} has {m} samples")
-            return losses.check_labels(y, m, self.n_out, name)
+            target, self.classes_ = class_targets(y, m, self.n_out, self.dtype, self.classes_, name, x_name)
+            return target
         r = as_float_array(y, name, self.dtype)
         if r.ndim == 1 and self.n_out == 1:
             r = r.reshape(-1, 1)
@@ -417,7 +418,8 @@ class Network:
         """Class indices (a classifier) or the predicted values (a regressor) for X."""
         out = self._outputs(self.check_X(X))
         if self.is_classifier:
-            return np.argmax(out, axis=1)
+            classes = np.argmax(out, axis=1)
+            return classes if self.classes_ is None else self.classes_[classes]
         return out[:, 0].copy() if self.n_out == 1 else out
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -439,7 +441,7 @@ class Network:
         target = self.check_y(y, X.shape[0])
         out = self._outputs(X)
         if self.is_classifier:
-            return float(np.mean(np.argmax(out, axis=1) == target))
+            return float(np.mean(np.argmax(out, axis=1) == labels_of(target)))
         # in float64: squares of float32 numbers overflow past 1.8e19
         target, out = target.astype(np.float64), out.astype(np.float64)
         ss_res = np.sum((target - out) ** 2, axis=0)
@@ -459,7 +461,7 @@ class Network:
         J_data = self._loss_and_gradient(out, labels, r, np.empty_like(out))
         scores = {"loss": J_data + self.penalty(), "data_loss": J_data}
         if self.is_classifier:
-            scores["accuracy"] = float(np.mean(np.argmax(out, axis=1) == target))
+            scores["accuracy"] = float(np.mean(np.argmax(out, axis=1) == labels_of(target)))
         else:
             scores["r2"] = self.score(X, target)
         return scores

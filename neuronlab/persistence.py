@@ -65,7 +65,8 @@ def config(network: Any) -> dict[str, Any]:
         layers.append({"n_in": layer.n_in, "n_out": layer.n_out, "activation": act.name,
                        "activation_params": params, "dtype": layer.dtype.name})
     return {"format": FORMAT, "version": FORMAT_VERSION, "layers": layers,
-            "loss": {"name": network.loss.name, "params": network.loss.params}, "l2": network.l2}
+            "loss": {"name": network.loss.name, "params": network.loss.params}, "l2": network.l2,
+            "classes": None if network.classes_ is None else network.classes_.tolist()}
 
 
 def training_state_of(network: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -260,7 +261,10 @@ def _from_config(cls: type, spec: dict, weights: dict[str, np.ndarray]) -> Any:
     if loss not in losses.available():
         raise ValueError(f"the network uses the loss {loss!r}, which is not registered: call "
                          "nl.losses.register(YourLoss) before load")
-    return cls(layers, losses.get(loss, **spec["loss"]["params"]), l2=spec.get("l2", 0.0))
+    network = cls(layers, losses.get(loss, **spec["loss"]["params"]), l2=spec.get("l2", 0.0))
+    if spec.get("classes") is not None:
+        network.classes_ = np.array(spec["classes"])
+    return network
 
 
 def _restore_training(network: Any, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:

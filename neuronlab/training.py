@@ -29,6 +29,7 @@ import numpy as np
 from neuronlab import optim
 from neuronlab._validation import check_count, check_real
 from neuronlab.diagnostics import Tracker
+from neuronlab.targets import labels_of
 
 __all__ = ["EarlyStopping", "History", "Trainer", "fit", "partial_fit"]
 
@@ -344,7 +345,7 @@ class Trainer:
         # makes the next loss NaN anyway.
         if not (math.isfinite(self.theta.min()) and math.isfinite(self.theta.max())):
             self._diverged("a weight became inf or NaN", "")
-        correct = (np.count_nonzero(self.predicted[:seen] == self.target_epoch[:seen])
+        correct = (np.count_nonzero(self.predicted[:seen] == labels_of(self.target_epoch[:seen]))
                    if net.is_classifier else 0)
         self._record(total_loss / seen, total_data / seen, correct / seen, steps)
         np.copyto(self.last_good, self.theta)

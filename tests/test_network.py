@@ -907,3 +907,40 @@ def test_save_and_load_keep_the_l2_weight(tmp_path):
     net.save(tmp_path / "net.npz")
     again = nl.Network.load(tmp_path / "net.npz")
     assert again.l2 == 0.25 and again.evaluate(X, y) == net.evaluate(X, y)
+
+
+# -- targets as students have them ----------------------------------------------------------------
+def test_one_hot_and_probability_rows_train_like_the_labels():
+    X, y = blobs(60)
+    nets = [small_net(), small_net(), small_net()]
+    smoothed = np.full((60, 3), 0.05)
+    smoothed[np.arange(60), y] = 0.9
+    histories = [net.fit(X, target, epochs=3, batch_size=16, progress=False, optimizer=nl.optim.SGD(0.1))
+                 for net, target in zip(nets, (y, np.eye(3)[y], smoothed), strict=True)]
+    np.testing.assert_allclose(histories[1].loss, histories[0].loss, rtol=1e-12)
+    assert histories[1].accuracy == histories[0].accuracy
+    assert histories[2].loss != histories[0].loss               # other targets, another objective
+    assert nets[1].score(X, np.eye(3)[y]) == nets[0].score(X, y)
+    with pytest.raises(ValueError, match=r"y\[2\] is \[0.5 0.6 0. \], not a row of class probabilities"):
+        small_net().fit(X[:4], np.array([[1, 0, 0], [0, 1, 0], [0.5, 0.6, 0], [0, 0, 1]]), progress=False)
+
+
+def test_string_labels_train_predict_score_save_and_load(tmp_path):
+    X, y = blobs(60)
+    names = np.array(["circle", "square", "triangle"])[y]
+    net, twin = small_net(), small_net()
+    h = net.fit(X, names, epochs=3, progress=False)
+    h_int = twin.fit(X, y, epochs=3, progress=False)
+    assert h.loss == h_int.loss
+    assert list(net.classes_) == ["circle", "square", "triangle"] and twin.classes_ is None
+    assert list(net.predict(X[:5])) == list(np.array(["circle", "square", "triangle"])[twin.predict(X[:5])])
+    assert net.score(X, names) == twin.score(X, y)
+    net.save(tmp_path / "net.npz")
+    again = nl.Network.load(tmp_path / "net.npz")
+    assert list(again.classes_) == list(net.classes_)
+    assert list(again.predict(X)) == list(net.predict(X))
+    with pytest.raises(ValueError, match=r"y\[0\] is 'hexagon', not one of the network's classes"):
+        net.fit(X[:2], np.array(["hexagon", "circle"]), progress=False)
+    with pytest.raises(ValueError, match=r"y has 2 distinct labels \('a', 'b'\) but the network has 3 "
+                                         r"outputs: give the last layer 2 units"):
+        small_net().fit(X[:2], np.array(["a", "b"]), progress=False)
