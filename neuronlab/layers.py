@@ -150,7 +150,7 @@ class Layer:
         return self
 
     # -- the passes ----------------------------------------------------------------------
-    def engine(self, rows: int) -> DenseLayer:
+    def engine(self, rows: int, logits: bool = False) -> DenseLayer:
         """The compiled passes of this layer (:class:`~neuronlab._kernels._dense.DenseLayer`)
         for batches of up to `rows` samples.
 
@@ -158,9 +158,10 @@ class Layer:
         (a :class:`~neuronlab.network.Network` gathers them into one vector) or when the
         activation's parameters changed. A compiled activation runs inside the engine; any
         other (a student's own, PReLU, RReLU, maxout) is called back through
-        :meth:`activate` and :meth:`backpropagate`.
+        :meth:`activate` and :meth:`backpropagate`. With `logits` the engine stops at z (a
+        network's softmax output layer, whose softmax the loss applies).
         """
-        kernel = self.activation.compiled_kernel()
+        kernel = "identity" if logits else self.activation.compiled_kernel()
         kind = -1 if kernel is None else KINDS[kernel]
         params = () if kernel is None else tuple(self.activation.kernel_params())
         engine = self._engine

@@ -117,10 +117,8 @@ class Network:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{i}] must be a neuronlab Layer, got {type(layer).__name__}")
-            if layer.activation.name in ("softmax", "log_softmax"):
-                raise ValueError(f"layers[{i}] uses {layer.activation.name} as its activation; for a "
-                                 "classifier end with an identity layer and use loss='softmax_cross_entropy', "
-                                 "which applies the softmax and back-propagates y - r")
+        self.loss = losses.get(loss)
+        self._softmax_output = _check_output(layers, self.loss)
         for i in range(1, len(layers)):
             if layers[i].n_in != layers[i - 1].n_out:
                 raise ValueError(f"layers[{i}] takes {layers[i].n_in} inputs but layers[{i - 1}] "
@@ -138,7 +136,10 @@ class Network:
                     layer.initialize(self.rng)
         self.l2 = check_real(l2, "l2", low=0.0)
         self._gather_parameters()
-        self.loss = losses.get(loss)
+        # softmax then cross-entropy, as the lecture pairs them, trains as logits with the
+        # fused softmax cross-entropy: the same J, and dJ/dz = y - r in one pass
+        self._engine_loss = (losses.SoftmaxCrossEntropy(self.loss.reduction) if self._softmax_output
+                             else self.loss)
         if self.loss.reduction == "none":
             raise ValueError("the loss must reduce a batch to one number: use reduction 'mean' "
                              "or 'sum', not 'none'")
@@ -249,13 +250,15 @@ class Network:
     def engine(self, rows: int) -> DenseStack:
         """The passes for batches of up to `rows` samples: every layer's compiled engine
         (:meth:`Layer.engine`) in one compiled loop, with no Python between the layers."""
-        return DenseStack([layer.engine(rows) for layer in self.layers], get_num_threads())
+        engines = [layer.engine(rows) for layer in self.layers[:-1]]
+        engines.append(self.layers[-1].engine(rows, logits=self._softmax_output))
+        return DenseStack(engines, get_num_threads())
 
     def _loss_and_gradient(self, out: np.ndarray, labels: np.ndarray, r: np.ndarray,
                            grad_out: np.ndarray) -> float:
         """J (the batch's mean or sum, as the loss's reduction says) for a batch of outputs,
         with dJ/da^(L) written into grad_out: one compiled pass."""
-        return self.loss.loss_and_gradient_into(out, labels, r, grad_out)
+        return self._engine_loss.loss_and_gradient_into(out, labels, r, grad_out)
 
     def penalty(self) -> float:
         """The regularizer (l2 / 2) sum_l ||W^(l)||^2 at the current weights."""
@@ -283,9 +286,9 @@ class Network:
         call into compiled code.
         """
         labels, r = self._targets(target)
-        fused = self.loss.fused_step(grad_out.shape[1], labels.shape[0] > 0)
+        fused = self._engine_loss.fused_step(grad_out.shape[1], labels.shape[0] > 0)
         if fused:
-            scale = self.loss.batch_scale(x.shape[0])
+            scale = self._engine_loss.batch_scale(x.shape[0])
             J_data = engine.step(x, labels, r, grad_out, *fused, scale) * scale
             out = engine.output[:x.shape[0]]
         else:
@@ -397,8 +400,9 @@ class Network:
         return training.partial_fit(self, X, y, batch_size, optimizer, shuffle)
 
     # -- using the trained network -------------------------------------------------------------
-    def _outputs(self, X: np.ndarray) -> np.ndarray:
-        """a^(L) for checked samples, in evaluation mode (a new array)."""
+    def _engine_outputs(self, X: np.ndarray) -> np.ndarray:
+        """What the engine computes for checked samples, in evaluation mode (a new array):
+        a^(L), or its logits z^(L) for a softmax output layer."""
         stack = self.engine(min(_EVAL_CHUNK, X.shape[0]))
         out = np.empty((X.shape[0], self.n_out), self.dtype)
         with self.mode(False):
@@ -407,10 +411,16 @@ class Network:
                 out[start:stop] = stack.forward(X[start:stop])
         return out
 
+    def _outputs(self, X: np.ndarray) -> np.ndarray:
+        """a^(L) for checked samples, in evaluation mode (a new array)."""
+        out = self._engine_outputs(X)
+        return self.layers[-1].activation(out) if self._softmax_output else out
+
     def forward(self, X: Any) -> np.ndarray:
         """The network's output a^(L) for the samples X, in the current mode (a new array)."""
         X = self.check_X(X)
-        return self.engine(X.shape[0]).forward(X).copy()
+        out = self.engine(X.shape[0]).forward(X)
+        return self.layers[-1].activation(out) if self._softmax_output else out.copy()
 
     __call__ = forward
 
@@ -456,7 +466,7 @@ class Network:
         """
         X = self.check_X(X)
         target = self.check_y(y, X.shape[0])
-        out = self._outputs(X)
+        out = self._engine_outputs(X)
         labels, r = self._targets(target)
         J_data = self._loss_and_gradient(out, labels, r, np.empty_like(out))
         scores = {"loss": J_data + self.penalty(), "data_loss": J_data}
@@ -544,3 +554,25 @@ class Network:
         from neuronlab import _torch
         return _torch.from_torch(cls, module, loss)
 
+
+def _check_output(layers: list[Layer], loss: losses.Loss) -> bool:
+    """Refuse a last layer and a loss that do not fit together; True for softmax then
+    cross-entropy, the lecture's output layer."""
+    for i, layer in enumerate(layers):
+        name = layer.activation.name
+        if name == "log_softmax" or (name == "softmax" and i < len(layers) - 1):
+            raise ValueError(f"layers[{i}] uses {name} as its activation; for a classifier end with "
+                             "an identity layer and use loss='softmax_cross_entropy', which applies "
+                             "the softmax and back-propagates y - r")
+    last = layers[-1].activation
+    if last.name == "softmax":
+        if loss.name != "cross_entropy" or last.params != {"axis": -1, "temperature": 1.0}:
+            raise ValueError("a softmax output layer goes with loss='cross_entropy' (and its default "
+                             f"axis and temperature), not {loss.name}; or end with an identity layer "
+                             "and use loss='softmax_cross_entropy'")
+        return True
+    if loss.name == "cross_entropy":
+        raise ValueError(f"loss='cross_entropy' needs probabilities, but the last layer's outputs are "
+                         f"{last.name}: end with Layer(..., 'softmax'), or keep an identity last layer "
+                         "and use loss='softmax_cross_entropy'")
+    return False

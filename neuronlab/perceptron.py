@@ -156,11 +156,11 @@ class Perceptron(_Neuron):
 class LogisticNeuron(_Neuron):
     r"""A single neuron a = f(w . x + b) with a differentiable f, trained by gradient descent.
 
-    With the default sigmoid and ``loss="cross_entropy"`` this is logistic regression.
+    With the default sigmoid and ``loss="binary_cross_entropy"`` this is logistic regression.
     Over a batch of m samples the loss and its error signal delta = dJ/dz are
 
     - ``"squared_error"``:  J = 1/(2m) sum (a - t)^2,   delta = (a - t) f'(z) / m
-    - ``"cross_entropy"``:  J = -1/m sum [t ln a + (1 - t) ln(1 - a)] (sigmoid only),
+    - ``"binary_cross_entropy"``:  J = -1/m sum [t ln a + (1 - t) ln(1 - a)] (sigmoid only),
       delta = (a - t) / m: the sigmoid's f'(z) = a(1 - a) cancels the loss's denominator.
 
     and the gradient step is w <- w - eta X^T delta, b <- b - eta sum(delta).
@@ -171,7 +171,7 @@ class LogisticNeuron(_Neuron):
     activation : str or Activation, default "sigmoid"
         Any activation from :mod:`neuronlab.activations` with a useful derivative.
     learning_rate : float, default 0.5
-    loss : {"cross_entropy", "squared_error"}, default: cross_entropy for sigmoid, else
+    loss : {"binary_cross_entropy", "squared_error"}, default: binary_cross_entropy for sigmoid, else
         squared_error.
     seed : int, numpy.random.Generator or None
         Seeds the small random starting weights and the mini-batch order.
@@ -192,11 +192,15 @@ class LogisticNeuron(_Neuron):
             raise ValueError("activation binary_step has f'(z) = 0 wherever it is defined: "
                              "gradient descent cannot train it; use Perceptron")
         is_sigmoid = self.activation.name == "sigmoid"
-        loss = ("cross_entropy" if is_sigmoid else "squared_error") if loss is None else loss
-        if loss not in ("cross_entropy", "squared_error"):
-            raise ValueError(f"loss must be 'cross_entropy' or 'squared_error', got {loss!r}")
-        if loss == "cross_entropy" and not is_sigmoid:
-            raise ValueError("loss 'cross_entropy' needs outputs in (0, 1): use it with "
+        # The names mean what they mean in nl.losses: one neuron's cross-entropy is the
+        # binary one; "cross_entropy" there is the categorical loss of K outputs.
+        loss = ("binary_cross_entropy" if is_sigmoid else "squared_error") if loss is None else loss
+        if loss not in ("binary_cross_entropy", "squared_error"):
+            hint = ("; one neuron's cross-entropy is 'binary_cross_entropy' ('cross_entropy' is the "
+                    "loss of K outputs)" if loss == "cross_entropy" else "")
+            raise ValueError(f"loss must be 'binary_cross_entropy' or 'squared_error', got {loss!r}{hint}")
+        if loss == "binary_cross_entropy" and not is_sigmoid:
+            raise ValueError("loss 'binary_cross_entropy' needs outputs in (0, 1): use it with "
                              f"activation='sigmoid', not {self.activation.name!r}")
         self.loss = loss
         # Small random weights: zero would also work for one neuron, but this is the
@@ -211,7 +215,7 @@ class LogisticNeuron(_Neuron):
         z = X @ self.weights + self.bias
         a = self.activation(z)
         m = X.shape[0]
-        if self.loss == "cross_entropy":
+        if self.loss == "binary_cross_entropy":
             # ln a = -softplus(-z) and ln(1 - a) = -softplus(z): exact for any z,
             # where ln(sigmoid(z)) would give -inf once sigmoid(z) rounds to 0.
             J = np.mean(t * np.logaddexp(0.0, -z) + (1 - t) * np.logaddexp(0.0, z))

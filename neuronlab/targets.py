@@ -48,8 +48,8 @@ def class_targets(y: Any, m: int, k: int, dtype: np.dtype, classes: np.ndarray |
         raise ValueError(f"{name} has {y.shape[0]} labels but {x_name} has {m} samples")
     if classes is None and y.dtype.kind in "iuf":
         return check_labels(y, m, k, name), None
-    if y.dtype.kind == "b":
-        return check_labels(y, m, k, name), classes     # its message says what to do
+    if y.dtype.kind not in "iufUS":     # bools, objects, complex numbers, dates
+        return check_labels(y, m, k, name), classes     # its TypeError says what to do
     if classes is not None and (y.dtype.kind in "iuf") != (classes.dtype.kind in "iuf"):
         raise ValueError(f"{name} holds {y.dtype} labels but the network's classes are "
                          f"{_few(classes)}")

@@ -111,7 +111,9 @@ def blueprints(draw, pool=ELEMENTWISE, max_layers=3):
         else:
             items = tuple(draw(st.sampled_from([{}, *VARIANTS.get(name, [])])).items())
         acts.append((name, items))
-    if loss[0] in ON_PROBABILITIES and not dict(loss[1]).get("from_logits") and draw(st.integers(0, 4)):
+    if loss[0] == "cross_entropy":     # probabilities: the lecture's softmax output layer
+        acts[-1] = ("softmax", ())
+    elif loss[0] in ON_PROBABILITIES and not dict(loss[1]).get("from_logits") and draw(st.integers(0, 4)):
         acts[-1] = ("sigmoid", ())
     return Blueprint(sizes, tuple(acts), draw(st.sampled_from(["float64", "float32"])), loss,
                      draw(st.integers(0, 2**32)))
@@ -265,7 +267,11 @@ def label_faults(y, m: int, k: int, name: str = "y") -> tuple[set[Fault], np.nda
     faults = set()
     if y.shape != (m,):
         faults.add((ValueError, (name,)))
-    if y.dtype.kind not in "iuf":  # bools, strings, objects, complex, dates
+    if y.dtype.kind in "US":   # named labels: the network's classes_ when there are k of them
+        if faults or np.unique(y).shape[0] != k:
+            return faults | {(ValueError, (name,))}, None
+        return set(), np.searchsorted(np.unique(y), y).astype(np.intp)
+    if y.dtype.kind not in "iuf":  # bools, objects, complex, dates
         faults.add((TypeError, (name,)))
     elif y.size:
         with np.errstate(all="ignore"):
@@ -317,6 +323,8 @@ def lipschitz(layer) -> float:
         return max(1.0, float(np.max(np.abs(layer.alpha))))  # the learned slope(s)
     if isinstance(act, activations.RReLU):
         return max(1.0, act.upper)
+    if act.name == "softmax":   # |dy_i| <= 2 y_i (1 - y_i) max_j |dz_j| <= max_j |dz_j| / 2
+        return 1.0
     with np.errstate(all="ignore"):
         slope = np.abs(act.derivative(np.linspace(-40.0, 40.0, 8001)))
     return 1.25 * max(1.0, float(np.max(slope)))
@@ -347,6 +355,8 @@ def reference_forward(net, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             size = np.abs(a) @ np.abs(W).T + np.abs(b)          # the scale of the sum's rounding
             err_z = err @ np.abs(W).T + (layer.n_in + 2) * eps * size
             err_z[~(size < big / (layer.n_in + 2))] = INF        # the library's sum may overflow
+            if layer.activation.name == "softmax":   # every output depends on the whole row
+                err_z = np.broadcast_to(err_z.max(axis=1, keepdims=True), err_z.shape)
             a = f_reference(layer, z)
             err = lipschitz(layer) * err_z + 16 * eps * np.abs(a) + 16 * float(info.tiny)
     return a, err
@@ -708,7 +718,8 @@ def run_predict(bp: Blueprint, method: str, X, y) -> None:
             accuracy = got if method == "score" else got["accuracy"]
             assert_accuracy(accuracy, ref, bound, target, what)
             predicted = net.predict(A)
-            assert accuracy == np.mean(predicted == target), f"{what} disagrees with predict"
+            labels = target if net.classes_ is None else net.classes_[target]   # predict gives labels
+            assert accuracy == np.mean(predicted == labels), f"{what} disagrees with predict"
         else:
             r2 = got if method == "score" else got["r2"]
             assert_r2(r2, ref, bound, target.astype(np.float64), net.dtype, what)

@@ -249,7 +249,7 @@ def test_the_fused_step_matches_the_listing(loss, params, dtype):
     rng = np.random.default_rng(5)
     loss = nl.losses.get(loss, **params)
     # outputs the loss can take: probabilities for cross-entropy and BCE, log-probabilities for NLL
-    top = {"cross_entropy": "sigmoid", "binary_cross_entropy": "identity" if params else "sigmoid"}
+    top = {"cross_entropy": "softmax", "binary_cross_entropy": "identity" if params else "sigmoid"}
     last = top.get(loss.name, "identity")
     X = rng.normal(size=(11, 4)).astype(dtype)
     class_labels, target_rows = rng.integers(0, 3, 11), rng.uniform(size=(11, 3))
@@ -588,8 +588,10 @@ def test_bad_input_is_rejected_before_any_work():
         net.predict(np.ones((2, 3)))
     with pytest.raises(ValueError, match="takes 3 inputs but layers"):
         nl.Network([nl.Layer(2, 4), nl.Layer(3, 2)])
-    with pytest.raises(ValueError, match="uses softmax as its activation"):
+    with pytest.raises(ValueError, match="a softmax output layer goes with loss='cross_entropy'"):
         nl.Network([nl.Layer(2, 3, "softmax")])
+    with pytest.raises(ValueError, match=r"layers\[0\] uses softmax as its activation"):
+        nl.Network([nl.Layer(2, 3, "softmax"), nl.Layer(3, 2, "identity")])
     with pytest.raises(TypeError, match="optimizer"):
         net.fit(X, y, optimizer=3, progress=False)
     assert np.array_equal(W, net.layers[0].W) and net.history is None
@@ -944,3 +946,38 @@ def test_string_labels_train_predict_score_save_and_load(tmp_path):
     with pytest.raises(ValueError, match=r"y has 2 distinct labels \('a', 'b'\) but the network has 3 "
                                          r"outputs: give the last layer 2 units"):
         small_net().fit(X[:2], np.array(["a", "b"]), progress=False)
+
+
+# -- the lecture's output layer: softmax, then cross-entropy --------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_softmax_layer_with_cross_entropy_trains_like_the_fused_loss(dtype):
+    X, y = blobs(90)
+    X = X.astype(dtype)
+
+    def net(last, loss):
+        return nl.Network([nl.Layer(2, 8, "tanh", seed=0, dtype=dtype), nl.Layer(8, 3, last, seed=1, dtype=dtype)],
+                          loss=loss, seed=0)
+
+    lecture, fused = net("softmax", "cross_entropy"), net("identity", "softmax_cross_entropy")
+    histories = [n.fit(X, y, epochs=5, batch_size=16, optimizer=nl.optim.SGD(0.1, momentum=0.9),
+                       validation_data=(X, y), progress=False) for n in (lecture, fused)]
+    for key in ("loss", "val_loss", "accuracy"):
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-12 if dtype == np.float64 else 1e-5,
+                                   err_msg=key)
+    probabilities = lecture.forward(X)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(probabilities, nl.softmax.softmax(fused.forward(X)), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(lecture.predict_proba(X), fused.predict_proba(X), rtol=1e-5, atol=1e-7)
+    assert (lecture.predict(X) == fused.predict(X)).all()
+    if dtype == np.float64:
+        assert all(lecture.gradcheck(X[:6], y[:6]).values())
+        # the layer on its own still computes the softmax
+        np.testing.assert_allclose(lecture.layers[-1].forward(np.tanh(X @ lecture.layers[0].W.T + lecture.layers[0].b)),
+                                   probabilities, rtol=1e-12)
+
+
+@pytest.mark.parametrize("last", ["identity", "sigmoid", "tanh"])
+def test_cross_entropy_on_outputs_that_are_not_probabilities_is_refused(last):
+    with pytest.raises(ValueError, match=rf"loss='cross_entropy' needs probabilities, but the last layer's "
+                                         rf"outputs are {last}: end with Layer\(\.\.\., 'softmax'\)"):
+        nl.Network([nl.Layer(2, 3, last)], loss="cross_entropy")

@@ -114,7 +114,7 @@ def test_bad_epochs():
 
 # -- the gradient-trained neuron --------------------------------------------------------
 @pytest.mark.parametrize(("activation", "loss"), [
-    ("sigmoid", "cross_entropy"), ("sigmoid", "squared_error"), ("tanh", "squared_error"),
+    ("sigmoid", "binary_cross_entropy"), ("sigmoid", "squared_error"), ("tanh", "squared_error"),
     ("softplus", "squared_error"), ("swish", "squared_error")])
 def test_logistic_neuron_delta_is_the_gradient(activation, loss):
     rng = np.random.default_rng(0)
@@ -172,8 +172,10 @@ def test_logistic_neuron_minibatches_reproducible():
 def test_logistic_neuron_bad_arguments():
     with pytest.raises(ValueError, match="binary_step"):
         nl.LogisticNeuron(2, "binary_step")
-    with pytest.raises(ValueError, match="cross_entropy"):
-        nl.LogisticNeuron(2, "tanh", loss="cross_entropy")
+    with pytest.raises(ValueError, match="binary_cross_entropy' needs outputs in"):
+        nl.LogisticNeuron(2, "tanh", loss="binary_cross_entropy")
+    with pytest.raises(ValueError, match="one neuron's cross-entropy is 'binary_cross_entropy'"):
+        nl.LogisticNeuron(2, loss="cross_entropy")
     with pytest.raises(ValueError, match="loss"):
         nl.LogisticNeuron(2, loss="hinge")
     with pytest.raises(ValueError, match="unknown activation"):
