@@ -119,13 +119,17 @@ class Activation:
         return kernel
 
     # -- the maths -----------------------------------------------------------------
-    def __call__(self, x: Any, *args: Any, **kwargs: Any) -> np.ndarray:
-        """f(x): whatever :meth:`forward` the class defines."""
-        return self.forward(x, *args, **kwargs)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # act(x) is the class's own forward: bound directly, so a call costs no extra frame
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__ and "__call__" not in cls.__dict__:
+            cls.__call__ = cls.forward
 
     def forward(self, x: Any, *, out: np.ndarray | None = None) -> np.ndarray:
         """f(x), elementwise."""
         return self._run("forward", x, out=out)
+
+    __call__ = forward     # f(x); a subclass's own forward takes its place (__init_subclass__)
 
     def derivative(self, x: Any, *, out: np.ndarray | None = None) -> np.ndarray:
         """f'(x), elementwise."""
