@@ -16,7 +16,8 @@ is imported the first time it is used.
 
 >>> import neuronlab as nl
 >>> X, y = nl.datasets.blobs(200, n_classes=3, seed=0)
->>> clf = nl.estimators.MLPClassifier(hidden_layer_sizes=(16,), max_iter=20, random_state=0)
+>>> clf = nl.estimators.MLPClassifier(hidden_layer_sizes=(16,), max_iter=30, learning_rate_init=0.01,
+...                                    random_state=0)
 >>> clf.fit(X, y).score(X, y) > 0.9
 True
 
@@ -49,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from neuronlab import optim
+from neuronlab._validation import check_count, check_real
 from neuronlab.layers import Layer
 from neuronlab.network import Network
 from neuronlab.training import EarlyStopping
@@ -138,21 +140,28 @@ class _BaseMLP(BaseEstimator):
     # -- the pieces fit builds from the parameters ------------------------------------------
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
-        for size in sizes:
-            if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-                raise ValueError(f"hidden_layer_sizes must hold positive integers, got {size!r}")
-        return [int(size) for size in sizes]
+        if isinstance(sizes, numbers.Integral):
+            sizes = [sizes]
+        if not isinstance(sizes, (tuple, list)):
+            raise TypeError(f"hidden_layer_sizes must be a tuple of layer sizes, got {type(sizes).__name__}")
+        return [check_count(n, f"hidden_layer_sizes[{i}]") for i, n in enumerate(sizes)]
 
     def _batch_size(self, m: int) -> int:
         if isinstance(self.batch_size, str):
             if self.batch_size != "auto":
                 raise ValueError(f"batch_size must be a positive integer or 'auto', got {self.batch_size!r}")
             return min(200, m)
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, numbers.Integral) \
-                or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer or 'auto', got {self.batch_size!r}")
-        return min(int(self.batch_size), m)
+        return min(check_count(self.batch_size, "batch_size"), m)
+
+    def _check_training(self) -> None:
+        """The parameters that only training reads, checked before a network is made."""
+        check_count(self.max_iter, "max_iter")
+        check_real(self.learning_rate_init, "learning_rate_init", low=0.0, low_open=True)
+        if self.early_stopping:
+            check_count(self.n_iter_no_change, "n_iter_no_change", low=0)
+            fraction = check_real(self.validation_fraction, "validation_fraction", low=0.0, low_open=True)
+            if fraction >= 1:
+                raise ValueError(f"validation_fraction must be < 1 (the rest is trained on), got {fraction}")
 
     def _seed(self) -> Any:
         """The network's seed: an int or a Generator as they are; a RandomState draws one."""
@@ -176,9 +185,9 @@ class _BaseMLP(BaseEstimator):
                   for a, b, f in zip(sizes[:-1], sizes[1:], activations, strict=True)]
         loss = self._default_loss if self.loss is None else self.loss
         self._batch = self._batch_size(m)
-        alpha = float(self.alpha)
-        if not alpha >= 0:
-            raise ValueError(f"alpha must be >= 0, got {self.alpha!r}")
+        alpha = check_real(self.alpha, "alpha", low=0.0)
+        self._check_training()
+        self._make_optimizer()          # a bad name is reported before anything changes
         # scikit-learn's penalty is alpha / (2 m) ||W||^2 for a batch of m samples
         self.network_ = Network(layers, loss=loss, l2=alpha / self._batch, seed=self._seed())
 

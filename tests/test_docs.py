@@ -458,7 +458,7 @@ def test_built_site_has_every_page():
 
 
 PUBLIC_MODULES = ["activations", "softmax", "losses", "perceptron", "layers", "network", "training", "diagnostics",
-                  "persistence", "reference", "init", "optim", "datasets", "gradcheck"]
+                  "persistence", "reference", "init", "optim", "datasets", "gradcheck", "estimators"]
 
 
 @needs_build

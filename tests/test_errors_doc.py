@@ -28,7 +28,7 @@ def package(name: str) -> list[str]:
 
 MODULES = ["_validation.py", "_registry.py", "_config.py", *package("activations"), *package("softmax"),
            "losses.py", "layers.py", "optim.py", "network.py", "training.py", "diagnostics.py", "persistence.py",
-           "perceptron.py", "init.py", "datasets.py", "gradcheck.py", "metrics.py", "plot.py"]
+           "perceptron.py", "init.py", "datasets.py", "gradcheck.py", "metrics.py", "plot.py", "estimators.py"]
 RAISED = {"TypeError", "ValueError", "NotImplementedError"}
 
 # Messages the page need not show, each with the reason.

@@ -131,12 +131,22 @@ def test_regressor_shapes_and_early_stopping():
 
 def test_bad_parameters_are_reported_by_fit():
     X, y = nl.datasets.blobs(30, n_classes=2, seed=0)
-    with pytest.raises(ValueError, match="hidden_layer_sizes must hold positive integers"):
-        MLPClassifier(hidden_layer_sizes=(0,)).fit(X, y)
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes\[1\] must be >= 1, got 0"):
+        MLPClassifier(hidden_layer_sizes=(4, 0)).fit(X, y)
+    with pytest.raises(TypeError, match="hidden_layer_sizes must be a tuple of layer sizes"):
+        MLPClassifier(hidden_layer_sizes="4").fit(X, y)
     with pytest.raises(ValueError, match="batch_size must be a positive integer or 'auto'"):
         MLPClassifier(batch_size="big").fit(X, y)
     with pytest.raises(ValueError, match="alpha must be >= 0"):
         MLPClassifier(alpha=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="max_iter must be >= 1"):
+        MLPRegressor(max_iter=0).fit(X, y)
+    with pytest.raises(ValueError, match="learning_rate_init must be > 0"):
+        MLPRegressor(learning_rate_init=0).fit(X, y)
+    with pytest.raises(ValueError, match="validation_fraction must be < 1"):
+        MLPRegressor(early_stopping=True, validation_fraction=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="unknown activation"):
+        MLPClassifier(activation="relu6").fit(X, y)
 
 
 def test_pipeline_with_standard_scaler():
