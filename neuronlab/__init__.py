@@ -30,6 +30,17 @@ from neuronlab.training import EarlyStopping, History
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # neuronlab.estimators imports scikit-learn, which takes a while and is optional:
+    # nl.estimators imports it the first time it is used, not on ``import neuronlab``.
+    if name == "estimators":
+        import importlib
+
+        return importlib.import_module("neuronlab.estimators")
+    raise AttributeError(f"module 'neuronlab' has no attribute {name!r}")
+
+
 __all__ = [
     "EarlyStopping",
     "History",
@@ -40,6 +51,7 @@ __all__ = [
     "activations",
     "datasets",
     "diagnostics",
+    "estimators",
     "get_num_threads",
     "gradcheck",
     "init",

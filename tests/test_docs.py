@@ -458,7 +458,8 @@ def test_built_site_has_every_page():
 
 
 PUBLIC_MODULES = ["activations", "softmax", "losses", "perceptron", "layers", "network", "training", "diagnostics",
-                  "persistence", "reference", "targets", "init", "optim", "datasets", "gradcheck"]
+                  "persistence", "reference", "targets", "init", "optim", "datasets", "gradcheck",
+                  "estimators"]
 
 
 @needs_build
