@@ -1,8 +1,9 @@
-"""Time softmax-cross-entropy (loss + gradient, integer labels) and softmax forward+backward.
+"""Time softmax-cross-entropy and the multiclass hinge (loss + gradient, integer labels) and
+softmax forward+backward.
 
-Peers: the NumPy formula, PyTorch's ``cross_entropy`` / ``softmax`` with autograd, and
-scikit-learn's ``HalfMultinomialLoss.loss_gradient`` (each only when installed). Every
-contender gets the same number of threads. Run standalone:
+Peers: the NumPy formula, PyTorch's ``cross_entropy`` / ``multi_margin_loss`` / ``softmax``
+with autograd, and scikit-learn's ``HalfMultinomialLoss.loss_gradient`` (each only when
+installed). Every contender gets the same number of threads. Run standalone:
 
     .venv/bin/python benchmarks/bench_losses.py [--threads N [N ...]] [--repeat R]
 
@@ -99,6 +100,46 @@ def sce_contenders(threads: int):
         yield "scikit-learn", sklearn_case
 
 
+# -- the multiclass hinge --------------------------------------------------------------------
+def numpy_hinge(z: np.ndarray, labels: np.ndarray, margin: float = 1.0):
+    """The vectorized multiclass SVM loss as CS231n's assignment writes it: mean and gradient."""
+    m = z.shape[0]
+    rows = np.arange(m)
+    margins = np.maximum(0, z - z[rows, labels][:, None] + margin)
+    margins[rows, labels] = 0
+    loss = margins.sum() / m
+    grad = (margins > 0).astype(z.dtype)
+    grad[rows, labels] = -grad.sum(axis=1)
+    grad /= m
+    return loss, grad
+
+
+def hinge_contenders(threads: int):
+    loss = nl.losses.MulticlassHinge()
+    yield "neuronlab", lambda z, labels: (lambda: loss.loss_and_gradient(z, labels))
+    yield "numpy", lambda z, labels: (lambda: numpy_hinge(z, labels))
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return
+    torch.set_num_threads(threads)
+
+    def torch_case(z, labels):  # multi_margin_loss also divides each sample's sum by K
+        zt = torch.from_numpy(z).requires_grad_()
+        lt = torch.from_numpy(labels.astype(np.int64))
+
+        def run():
+            zt.grad = None
+            value = F.multi_margin_loss(zt, lt)
+            value.backward()
+            return value.item(), zt.grad
+
+        return run
+
+    yield f"torch {torch.__version__.split('+')[0]}", torch_case
+
+
 # -- softmax forward + backward ------------------------------------------------------------
 def numpy_softmax_fb(z: np.ndarray, dy: np.ndarray):
     e = np.exp(z - z.max(axis=1, keepdims=True))
@@ -187,6 +228,9 @@ def run(threads: int, repeat: int) -> None:
     print(f"neuronlab {nl.__version__}, numpy {np.__version__}, threads={threads}\n")
     print("\n".join(table("Softmax cross-entropy: loss + gradient, integer labels",
                           list(sce_contenders(threads)), sce_inputs, repeat)))
+    print()
+    print("\n".join(table("Multiclass hinge (margin 1): loss + gradient, integer labels",
+                          list(hinge_contenders(threads)), sce_inputs, repeat)))
     print()
     print("\n".join(table("Softmax: forward + backward (vector-Jacobian product)",
                           list(softmax_contenders(threads)), softmax_inputs, repeat)))

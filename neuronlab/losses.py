@@ -23,10 +23,11 @@ the vector (J_1, ..., J_m), whose "gradient" is that of each J_i (not scaled).
 array([[-0.10650698,  0.05325349,  0.05325349],
        [ 0.16666667,  0.16666667, -0.33333333]])
 
-Targets: the classification losses (softmax cross-entropy, cross-entropy, NLL, and
-squared error / MSE, which one-hot encode) take either integer class labels of shape
-(m,) or rows r of shape (m, K) like pred. Labels are checked before any kernel runs.
-pred keeps its dtype (float32 or float64); the target is converted to it.
+Targets: the classification losses (softmax cross-entropy, the multiclass hinge,
+cross-entropy, NLL, and squared error / MSE, which one-hot encode) take either integer
+class labels of shape (m,) or rows r of shape (m, K) like pred (one-hot rows for the
+hinge). Labels are checked before any kernel runs. pred keeps its dtype (float32 or
+float64); the target is converted to it.
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ __all__ = [
     "CrossEntropy",
     "Loss",
     "MeanSquaredError",
+    "MulticlassHinge",
     "NegativeLogLikelihood",
     "SoftmaxCrossEntropy",
     "SquaredError",
@@ -355,6 +357,78 @@ class SoftmaxCrossEntropy(Loss):
                                              n_threads=get_num_threads())
 
 
+class MulticlassHinge(Loss):
+    r"""The multiclass hinge loss of the scores z: the multiclass SVM's loss.
+
+    For a sample of class c, every other class k whose score comes within the margin
+    Delta of z_c (or passes it) adds its violation; the others add nothing:
+
+    .. math:: J_i = \sum_{k=1}^{K} (1 - \delta_{kc}) \max(0, z_k - z_c + \Delta)
+
+    .. math:: \frac{\partial J_i}{\partial z_k} = \begin{cases}
+              1\{z_k - z_c + \Delta > 0\} & k \ne c \\
+              -\sum_{j=1}^{K} (1 - \delta_{jc})\, 1\{z_j - z_c + \Delta > 0\} & k = c
+              \end{cases}
+
+    max(0, t) has no derivative at t = 0; this is a subgradient, and at a tie
+    (z_k - z_c + Delta == 0 exactly) it takes the flat side: only strictly positive
+    violations count. J_i = 0, and the gradient 0, once every wrong class is at least
+    Delta below z_c, where softmax cross-entropy's y - r is never exactly 0. With reduction
+    "mean" both are divided by m.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}
+    margin : float
+        Delta > 0, how far below z_c the other scores must be to cost nothing.
+
+    Notes
+    -----
+    pred is z of shape (m, K), unnormalized scores (an identity output layer); target is
+    integer labels (m,) or one-hot rows (m, K): a row with anything but one 1 and K - 1
+    zeros is refused. A NaN score makes its sample's loss NaN (as NumPy's maximum does),
+    and that sample's gradient row NaN. A network trained with it predicts the class of
+    the largest score; it has no probabilities (no predict_proba).
+    """
+
+    name = "hinge"
+    classifier = True
+    formula = r"J = \sum_{k=1}^{K} (1 - \delta_{kc}) \max(0, z_k - z_c + \Delta)"
+    gradient_formula = (r"\frac{\partial J}{\partial z_k} = \begin{cases} "
+                        r"1\{z_k - z_c + \Delta > 0\} & k \ne c \\ "
+                        r"-\sum_{j=1}^{K} (1 - \delta_{jc})\, 1\{z_j - z_c + \Delta > 0\} & k = c "
+                        r"\end{cases}")
+
+    def __init__(self, reduction: str = "mean", margin: float = 1.0):
+        super().__init__(reduction)
+        self.margin = check_real(margin, "margin", low=0.0, low_open=True)
+
+    @property
+    def params(self):
+        return {"reduction": self.reduction, "margin": self.margin}
+
+    def _fused_step(self, k, labels):
+        return (_losses.LossFamily.HINGE, 0, self.margin) if labels else None
+
+    def _kernel(self, rows, labels, r, grad, per_sample, scale, want_grad, want_rows):
+        if not labels.shape[0]:
+            labels = _labels_of_one_hot(r)
+        return _losses.hinge_loss(rows, labels, grad, per_sample, self.margin, scale, want_grad,
+                                  want_rows, n_threads=get_num_threads())
+
+
+def _labels_of_one_hot(r: np.ndarray, name: str = "target") -> np.ndarray:
+    """The class of each row of r, which must hold exactly one 1 and zeros elsewhere."""
+    ones = r == 1
+    one_hot = (np.count_nonzero(ones, axis=1) == 1) & np.all(ones | (r == 0), axis=1)
+    if not one_hot.all():
+        i = int(np.argmin(one_hot))
+        raise ValueError(f"{name} row {i} is not one-hot: the hinge loss takes integer class "
+                         f"labels, or rows with a single 1 and zeros elsewhere; got {r[i].tolist()[:10]}"
+                         + (" ..." if r.shape[1] > 10 else ""))
+    return np.ascontiguousarray(np.argmax(ones, axis=1), dtype=np.intp)
+
+
 class _Pointwise(Loss):
     """A loss that adds up one term per output: J_i = factor * sum_k term(y_k, r_k)."""
 
@@ -514,7 +588,7 @@ class BinaryCrossEntropy(_Pointwise):
         return r"\frac{\partial J}{\partial y_k} = \frac{y_k - r_k}{y_k (1 - y_k)}"
 
 
-for _cls in (SoftmaxCrossEntropy, CrossEntropy, NegativeLogLikelihood, SquaredError,
-             MeanSquaredError, BinaryCrossEntropy):
+for _cls in (SoftmaxCrossEntropy, MulticlassHinge, CrossEntropy, NegativeLogLikelihood,
+             SquaredError, MeanSquaredError, BinaryCrossEntropy):
     register(_cls)
 del _cls

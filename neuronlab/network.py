@@ -67,7 +67,7 @@ class Network:
         Layer l + 1 takes the n_out outputs of layer l as its inputs. All must share a dtype.
     loss : str or Loss, default "softmax_cross_entropy"
         The data term of J, by name from :mod:`neuronlab.losses` or as an object, with
-        reduction "mean" or "sum". Softmax cross-entropy, cross-entropy and NLL make a
+        reduction "mean" or "sum". Softmax cross-entropy, the multiclass hinge, cross-entropy and NLL make a
         classifier trained on integer labels; the other losses a regressor trained on
         target values.
     l2 : float, default 0
@@ -433,9 +433,14 @@ class Network:
         return out[:, 0].copy() if self.n_out == 1 else out
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """The probability of every class for each sample (rows sum to 1): classifiers only."""
+        """The probability of every class for each sample (rows sum to 1): classifiers only,
+        and not the hinge loss's, whose scores are not probabilities."""
         if not self.is_classifier:
             raise ValueError(f"predict_proba needs a classification loss, not {self.loss.name}")
+        if isinstance(self.loss, losses.MulticlassHinge):
+            raise ValueError("predict_proba needs a loss that models probabilities; the hinge loss "
+                             "trains scores with a margin, which are not probabilities: use "
+                             "predict, or train with softmax_cross_entropy")
         out = self._outputs(self.check_X(X))
         if self.loss.name == "softmax_cross_entropy":
             from neuronlab.softmax import softmax

@@ -24,7 +24,10 @@ parser for exactly the notation the metadata uses. Each construct has one meanin
 ``r_k``, ``z_{u,p}``, ``\delta_{ij}``      ``Indexed``; Kronecker delta
 ``|t|``, ``\cdot``, ``\times``, juxtaposition  ``Abs``, products
 ``\begin{cases} a & x > 0 \\ b & \text{otherwise} \end{cases}``   ``Piecewise``
-``\alpha``, ``\beta``, ..., ``\pi``, ``e``  symbols named alpha, beta, ...; pi; Euler's e
+``1\{t > 0\}``                            the indicator: 1 where the condition holds,
+                                           else 0 (``Piecewise``)
+``\alpha``, ``\beta``, ..., ``\Delta``, ``\pi``, ``e``  symbols named alpha, beta, ...,
+                                           Delta; pi; Euler's e
 =========================================  ============================================
 
 A function written without parentheses takes the one factor after it (``\ln y_k``,
@@ -108,7 +111,7 @@ FUNCTIONS = {
     "erf": sympy.erf, "sech": sympy.sech, "sp": _softplus, "softplus": _softplus,
 }
 OPERATORNAMES = {"erf", "sech", "sp", "softplus", "softmax"}  # written \operatorname{...}
-GREEK = {"alpha", "beta", "gamma", "lambda", "mu", "theta", "tau", "varepsilon", "epsilon"}
+GREEK = {"alpha", "beta", "gamma", "lambda", "mu", "theta", "tau", "varepsilon", "epsilon", "Delta"}
 RELATIONS = {"<": sympy.Lt, ">": sympy.Gt, "le": sympy.Le, "leq": sympy.Le, "ge": sympy.Ge,
              "geq": sympy.Ge, "ne": sympy.Ne, "neq": sympy.Ne, "=": sympy.Eq}
 SPACING = {",", ";", ":", "!", " ", "quad", "qquad"}  # \quad also separates statements
@@ -442,6 +445,8 @@ class _Parser:
         tok = self.tok
         if tok.kind == "num":
             self.take()
+            if tok.value == "1" and self.at("cmd", "{"):
+                return self.indicator()
             return sympy.Rational(tok.value)  # exact: 0.044715 is 44715/10^6
         if tok.kind == "letter":
             return self.letter()
@@ -467,6 +472,15 @@ class _Parser:
         if tok.kind == "cmd":
             return self.command()
         self.fail("expected a number, a symbol or a function")
+
+    def indicator(self) -> sympy.Expr:
+        r"""``1\{condition\}``: 1 where the condition holds, else 0."""
+        self.expect("cmd", "{")
+        saved, self.abs_depth = self.abs_depth, 0
+        condition = self.condition()
+        self.abs_depth = saved
+        self.expect("cmd", "}")
+        return sympy.Piecewise((1, condition), (0, True))
 
     def letter(self) -> sympy.Expr:
         tok = self.take()

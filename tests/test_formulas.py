@@ -476,6 +476,8 @@ def loss_data(loss, K: int = 3, m: int = 4) -> dict[str, np.ndarray]:
     if loss.name == "binary_cross_entropy":
         return {"y": rng.uniform(0.02, 0.98, size=(m, K)), "z": 3 * rng.normal(size=(m, K)),
                 "r": rng.uniform(size=(m, K))}
+    if loss.name == "hinge":  # one-hot targets only; scores spread across the margin
+        return {"z": 1.5 * rng.normal(size=(m, K)), "r": np.eye(K)[rng.integers(0, K, size=m)]}
     return {"y": probabilities, "l": np.log(probabilities), "z": 3 * rng.normal(size=(m, K)),
             "r": rng.dirichlet(np.ones(K), size=m)}
 
@@ -498,6 +500,18 @@ def loss_statements(latex: str, pred: str):
     return main, extras
 
 
+def loss_symbols(loss, r_row: np.ndarray) -> dict:
+    """The values of the symbols a loss formula may use beside its arrays: the margin
+    Delta, and the class c of a one-hot target row (counted from 1, as the formulas count)."""
+    values = {}
+    if "margin" in loss.params:
+        values["Delta"] = exact(loss.margin)
+    ones = np.flatnonzero(r_row == 1)
+    if len(ones) == 1 and np.all((r_row == 0) | (r_row == 1)):
+        values["c"] = int(ones[0]) + 1
+    return values
+
+
 def evaluate_loss_side(side, row: dict[str, np.ndarray], K: int, extra_index: dict | None = None):
     expr = by_name(side, {"K": K, **(extra_index or {})})
     if any(isinstance(e, sympy.Indexed) and e.base.name == "y" for e in expr.atoms(sympy.Indexed)) \
@@ -517,13 +531,14 @@ def check_loss_formula(loss, latex: str, gradient_latex: str):
     per_sample = nl.losses.get(loss.name, reduction="none", **_extra(loss)).loss(data[pred], data["r"])
     for i in range(data["r"].shape[0]):
         row = {"r": data["r"][i], pred: data[pred][i]}
+        symbols = loss_symbols(loss, data["r"][i])
         for n, side in enumerate(main.sides[1:], start=1):
-            assert_close(per_sample[i], evaluate_loss_side(side, row, K), RTOL_KERNEL,
+            assert_close(per_sample[i], evaluate_loss_side(side, row, K, symbols), RTOL_KERNEL,
                          f"{loss!r} formula side {n}, sample {i}")
             for st in definitions:  # J in terms of what defines the input, e.g. y for l = ln y
                 other = next(b.name for b in st.sides[1].atoms(sympy.IndexedBase))
                 expr = bind_indexed(side, st)
-                value = evaluate_loss_side(expr, {"r": data["r"][i], other: data[other][i]}, K)
+                value = evaluate_loss_side(expr, {"r": data["r"][i], other: data[other][i]}, K, symbols)
                 assert_close(per_sample[i], value, RTOL_KERNEL, f"{loss!r} with {st.sides[0]} = {st.sides[1]}")
 
 
@@ -539,11 +554,12 @@ def check_loss_gradient(loss, latex: str, formula_latex: str):
     compiled = nl.losses.get(loss.name, reduction="none", **_extra(loss)).gradient(data[pred], data["r"])
     for i in range(m):
         row = {"r": data["r"][i], pred: data[pred][i]}
+        symbols = loss_symbols(loss, data["r"][i])
         for index in range(1, K + 1):
             values = []
             for n, side in enumerate(gradient.sides):
                 side = side.subs(J, main.sides[-1]).subs(k, index)
-                values.append(evaluate_loss_side(side, row, K))
+                values.append(evaluate_loss_side(side, row, K, symbols))
                 assert_close(compiled[i, index - 1], values[-1], RTOL_KERNEL,
                              f"{loss!r} gradient side {n}, sample {i}, k={index}")
             for n, value in enumerate(values[1:], start=1):  # the left side is d(formula)/dpred_k
@@ -565,6 +581,52 @@ def test_loss_formula(case):
 def test_loss_gradient_formula(case):
     loss = LOSSES[case]
     check_loss_gradient(loss, loss.gradient_formula, loss.formula)
+
+
+def test_hinge_formulas_with_another_margin():
+    loss = nl.losses.get("hinge", margin=2.5)
+    check_loss_formula(loss, loss.formula, loss.gradient_formula)
+    check_loss_gradient(loss, loss.gradient_formula, loss.formula)
+
+
+#: Scores and labels with exact ties z_k - z_c + Delta == 0: four for Delta = 1, two for 0.5.
+HINGE_TIES = (np.array([[2.0, 1.0, 3.0, 1.5], [-2.0, -1.0, -1.0, 0.0], [5.0, 4.0, 4.0, 3.0],
+                        [0.25, 0.75, -0.25, 0.5]]), np.array([0, 1, 0, 0]))
+
+
+def hinge_gradient_at_ties(latex: str, margin: float) -> None:
+    """At a tie max(0, t) has no derivative and the derivative of the formula does not
+    decide; the gradient formula's indicator 1{t > 0} does, and the kernel must follow it."""
+    loss = nl.losses.get("hinge", margin=margin, reduction="none")
+    z, labels = HINGE_TIES
+    m, K = z.shape
+    r = np.eye(K)[labels]
+    (gradient,) = parse(latex)
+    k = next(iter(gradient.sides[0].variables[0].indices))
+    compiled = loss.gradient(z, labels)
+    for i in range(m):
+        symbols = loss_symbols(loss, r[i])
+        for index in range(1, K + 1):
+            for n, side in enumerate(gradient.sides[1:], start=1):
+                value = evaluate_loss_side(side.subs(k, index), {"r": r[i], "z": z[i]}, K, symbols)
+                assert_close(compiled[i, index - 1], value, 0.0,
+                             f"hinge gradient side {n} at a tie, sample {i}, k={index}")
+
+
+@pytest.mark.parametrize("margin", [1.0, 0.5])
+def test_hinge_gradient_formula_at_ties(margin):
+    z, labels = HINGE_TIES
+    gaps = z - z[np.arange(len(labels)), labels][:, None] + margin
+    assert np.count_nonzero(gaps == 0) >= 2, "the data must hold exact ties"
+    hinge_gradient_at_ties(nl.losses.get("hinge").gradient_formula, margin)
+
+
+def test_hinge_tie_convention_is_checked():
+    """A formula that counted a tie as a violation (>= instead of >) fails at the ties."""
+    wrong = nl.losses.get("hinge").gradient_formula.replace(r"\Delta > 0", r"\Delta \ge 0")
+    assert wrong != nl.losses.get("hinge").gradient_formula
+    with pytest.raises(AssertionError):
+        hinge_gradient_at_ties(wrong, 1.0)
 
 
 # ----------------------------------------------------------------------------------------
@@ -702,6 +764,10 @@ def test_a_wrong_activation_formula_fails(check, case, latex):
     ("nll", "formula", r"J = -\sum_{k=1}^{K} r_k\, l_k, \quad l_k = \ln(1 - y_k)"),
     ("binary_cross_entropy(from_logits=True)", "formula", r"J = \sum_k \bigl(\ln(1 + e^{-z_k}) - r_k z_k\bigr)"),
     ("squared_error", "formula", r"J = \sum_{k} (r_k - y_k)^2"),
+    # the label's own class compared with itself (adds Delta), and the sign at the label flipped
+    ("hinge", "formula", r"J = \sum_{k=1}^{K} \max(0, z_k - z_c + \Delta)"),
+    ("hinge", "gradient", r"\frac{\partial J}{\partial z_k} = \begin{cases} 1\{z_k - z_c + \Delta > 0\} & "
+     r"k \ne c \\ \sum_{j=1}^{K} (1 - \delta_{jc})\, 1\{z_j - z_c + \Delta > 0\} & k = c \end{cases}"),
 ])
 def test_a_wrong_loss_formula_fails(case, which, latex):
     loss = LOSSES[case]

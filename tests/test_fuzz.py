@@ -347,11 +347,14 @@ def test_softmax_functions_and_spatial_softmax(data):
 
 
 # -- losses ------------------------------------------------------------------------------------
-LOSSES = [cls(reduction=r) for cls in (losses.SoftmaxCrossEntropy, losses.CrossEntropy,
-                                       losses.NegativeLogLikelihood, losses.SquaredError,
-                                       losses.MeanSquaredError, losses.BinaryCrossEntropy)
+LOSSES = [cls(reduction=r) for cls in (losses.SoftmaxCrossEntropy, losses.MulticlassHinge,
+                                       losses.CrossEntropy, losses.NegativeLogLikelihood,
+                                       losses.SquaredError, losses.MeanSquaredError,
+                                       losses.BinaryCrossEntropy)
           for r in losses.REDUCTIONS]
-LOSSES += [losses.SoftmaxCrossEntropy(label_smoothing=0.1), losses.BinaryCrossEntropy(from_logits=True)]
+LOSSES += [losses.SoftmaxCrossEntropy(label_smoothing=0.1), losses.BinaryCrossEntropy(from_logits=True),
+           losses.MulticlassHinge(margin=0.25)]
+assert {loss.name for loss in LOSSES} == set(losses.available()), "a registered loss is not fuzzed"
 
 
 @st.composite
@@ -382,6 +385,15 @@ def loss_inputs(draw, layouts, labels_in_range=True, empty=False):
             labels = np.array(raw, dtype=object).astype(dtype) if raw else np.zeros(0, dtype)
         target = present(labels, draw(st.sampled_from(layouts)))
         return loss, {"pred": pred, "target": target}, True
+    if loss.name == "hinge" and len(shape) == 2 and shape[1] and draw(st.booleans()):
+        # one-hot rows, which random numbers hardly ever are (a few rows spoilt now and then)
+        m, k = shape
+        dtype = np.dtype(draw(st.sampled_from(["float64", "float32", "int8", "bool", "uint64", "float16"])))
+        rows = np.zeros(shape, dtype)
+        rows[np.arange(m), draw(st.lists(st.integers(0, k - 1), min_size=m, max_size=m))] = 1
+        if m and draw(st.integers(0, 3)) == 0:
+            rows[draw(st.integers(0, m - 1)), draw(st.integers(0, k - 1))] = draw(st.sampled_from([0, 1, 2]))
+        return loss, {"pred": pred, "target": present(rows, draw(st.sampled_from(layouts)))}, False
     target, _ = draw(arrays(shape if draw(st.integers(0, 9)) else draw(shapes(empty=empty)),
                             layouts=layouts, empty=empty))
     return loss, {"pred": pred, "target": target}, False

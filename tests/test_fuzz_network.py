@@ -63,8 +63,12 @@ CONTINUOUS = [name for name in ELEMENTWISE if name != "binary_step"]
 NET_LOSSES = [("softmax_cross_entropy", ()), ("softmax_cross_entropy", (("reduction", "sum"),)),
               ("softmax_cross_entropy", (("label_smoothing", 0.1),)), ("cross_entropy", ()), ("nll", ()),
               ("squared_error", ()), ("mse", ()), ("mse", (("reduction", "sum"),)),
-              ("binary_cross_entropy", ()), ("binary_cross_entropy", (("from_logits", True),))]
-CLASSIFIERS = ("softmax_cross_entropy", "cross_entropy", "nll")
+              ("binary_cross_entropy", ()), ("binary_cross_entropy", (("from_logits", True),)),
+              ("hinge", ()), ("hinge", (("margin", 0.5), ("reduction", "sum")))]
+CLASSIFIERS = ("softmax_cross_entropy", "hinge", "cross_entropy", "nll")
+# scores, not probabilities: a classifier without predict_proba
+NO_PROBABILITIES = ("hinge",)
+assert {name for name, _ in NET_LOSSES} == set(nl.losses.available()), "a registered loss is not fuzzed"
 ON_PROBABILITIES = ("cross_entropy", "binary_cross_entropy")  # want outputs in (0, 1): often a sigmoid on top
 
 
@@ -405,6 +409,12 @@ def reference_loss(loss, y: np.ndarray, target: np.ndarray, delta: np.ndarray, d
             J = -np.sum(r * y, axis=1)
             slope = d
             size = np.sum(np.abs(r * y), axis=1) + 1
+        elif loss.name == "hinge":
+            y_c = np.sum(r * y, axis=1, keepdims=True)
+            terms = (1 - r) * np.maximum(0.0, y - y_c + loss.margin)
+            J = terms.sum(axis=1)
+            slope = 2 * (k - 1) * d  # each violation moves by at most the error of y_k and y_c
+            size = np.sum((1 - r) * (np.abs(y) + np.abs(y_c) + loss.margin), axis=1)
         elif loss.name in ("squared_error", "mse"):
             factor = 0.5 if loss.name == "squared_error" else 1.0 / k
             J = factor * np.sum((y - r) ** 2, axis=1)
@@ -678,7 +688,7 @@ def run_predict(bp: Blueprint, method: str, X, y) -> None:
     what = f"{net!r}.{method}"
     got, exc = call(getattr(net, method), *args)
     assert same_parameters(parameters(net), before), f"{what} changed the parameters"
-    if method == "predict_proba" and not net.is_classifier:
+    if method == "predict_proba" and (not net.is_classifier or net.loss.name in NO_PROBABILITIES):
         assert isinstance(exc, ValueError) and "predict_proba" in str(exc), f"{what}: {exc!r}"
         return
     if method in ("score", "evaluate"):
@@ -821,7 +831,8 @@ def test_save_load_round_trip(data):
             shared_prelu = isinstance(b.activation, activations.PReLU) and not b.activation.per_unit
             assert a.activation.params.keys() == b.activation.params.keys() if shared_prelu else (
                 a.activation == b.activation), f"{a.activation!r} after load, {b.activation!r} before"
-        for method in ("predict", "forward") + (("predict_proba",) if net.is_classifier else ()):
+        probabilities = net.is_classifier and net.loss.name not in NO_PROBABILITIES
+        for method in ("predict", "forward") + (("predict_proba",) if probabilities else ()):
             want = getattr(net.eval(), method)(X)
             got = getattr(other.eval(), method)(X)
             assert want.dtype == got.dtype and want.tobytes() == got.tobytes(), (

@@ -1,18 +1,24 @@
 """The losses against mpmath and finite differences; the softmax-cross-entropy identity
-gradient = (y - r) / m; float32; and every bad label, each in a subprocess."""
+gradient = (y - r) / m; the multiclass hinge against NumPy, ties included; float32; and
+every bad label, each in a subprocess."""
+import functools
+import re
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import mpmath
 import numpy as np
 import pytest
 
 import neuronlab as nl
+from neuronlab._kernels import _losses
 from neuronlab.losses import (
     BinaryCrossEntropy,
     CrossEntropy,
     MeanSquaredError,
+    MulticlassHinge,
     NegativeLogLikelihood,
     SoftmaxCrossEntropy,
     SquaredError,
@@ -21,6 +27,7 @@ from neuronlab.losses import (
 mpmath.mp.dps = 40
 RNG = np.random.default_rng(7)
 DTYPES = [np.float32, np.float64]
+REDUCTIONS = ["mean", "sum", "none"]
 mpf = mpmath.mpf
 
 
@@ -68,6 +75,12 @@ def mp_bce_logits(z, r):
                        for zv, rv in zip(z, r, strict=True))
 
 
+def mp_hinge(z, r, margin=1.0):
+    c = int(np.argmax(r))
+    z = [mpf(float(v)) for v in z]
+    return mpmath.fsum(max(mpf(0), z[k] - z[c] + mpf(margin)) for k in range(len(z)) if k != c)
+
+
 def one_hot(labels, k):
     return np.eye(k)[labels]
 
@@ -110,6 +123,12 @@ def cases():
            np.array([[0.0, 1.0, 1.0]]), mp_bce)
     yield ("bce-logits", BinaryCrossEntropy(from_logits=True), RNG.normal(0, 4, (m, k)),
            RNG.random((m, k)), mp_bce_logits)
+    yield "hinge-labels", MulticlassHinge(), z, labels, mp_hinge
+    yield "hinge-one-hot", MulticlassHinge(), z, one_hot(labels, k), mp_hinge
+    yield ("hinge-margin", MulticlassHinge(margin=2.5), z, labels,
+           functools.partial(mp_hinge, margin=2.5))
+    yield ("hinge-wide", MulticlassHinge(), RNG.normal(0, 1, (3, 700)), np.array([5, 699, 0]),
+           mp_hinge)
     yield ("bce-logits-extreme", BinaryCrossEntropy(from_logits=True),
            np.array([[1e4, -1e4, 1e4, -1e4, 0.0]]), np.array([[1.0, 0.0, 0.0, 1.0, 0.3]]),
            mp_bce_logits)
@@ -259,7 +278,7 @@ def test_many_threads_agree_with_one():
 
 
 def test_registry():
-    names = ["binary_cross_entropy", "cross_entropy", "mse", "nll", "softmax_cross_entropy",
+    names = ["binary_cross_entropy", "cross_entropy", "hinge", "mse", "nll", "softmax_cross_entropy",
              "squared_error"]
     assert nl.losses.available() == names
     for name in names:
@@ -270,10 +289,18 @@ def test_registry():
         assert eval(repr(loss), vars(nl.losses)) == loss
     assert nl.losses.get("binary_cross_entropy", from_logits=True).from_logits
     assert repr(nl.losses.get("nll", reduction="sum")) == "NegativeLogLikelihood(reduction='sum')"
+    assert nl.losses.get("hinge", margin=0.5) == MulticlassHinge(margin=0.5) != MulticlassHinge()
+    assert repr(MulticlassHinge()) == "MulticlassHinge(reduction='mean', margin=1.0)"
 
 
 @pytest.mark.parametrize(("call", "error", "match"), [
-    (lambda: nl.losses.get("hinge"), ValueError, "unknown loss 'hinge'"),
+    (lambda: nl.losses.get("huber"), ValueError, "unknown loss 'huber'"),
+    (lambda: nl.losses.get("hinge", margin=0), ValueError, "margin must be > 0.0, got 0.0"),
+    (lambda: MulticlassHinge(margin=-1), ValueError, "margin must be > 0.0"),
+    (lambda: MulticlassHinge(margin=float("nan")), ValueError, "margin must be finite"),
+    (lambda: MulticlassHinge(margin="1"), TypeError, "margin must be a real number"),
+    (lambda: MulticlassHinge(margin=True), TypeError, "margin must be a real number"),
+    (lambda: MulticlassHinge().loss(np.ones(3), np.array([0])), ValueError, "2-d"),
     (lambda: nl.losses.get(3), TypeError, "name must be"),
     (lambda: nl.losses.get("mse", alpha=1), TypeError, "mse"),
     (lambda: SoftmaxCrossEntropy(reduction="avg"), ValueError, "reduction"),
@@ -318,7 +345,7 @@ def test_bad_labels_in_a_subprocess(case):
         import numpy as np
         import neuronlab as nl
         pred = np.full((3, 3), 1 / 3)
-        for name in ["softmax_cross_entropy", "cross_entropy", "nll", "squared_error", "mse"]:
+        for name in ["softmax_cross_entropy", "hinge", "cross_entropy", "nll", "squared_error", "mse"]:
             for method in ["loss", "gradient", "loss_and_gradient"]:
                 for dtype in [np.float32, np.float64]:
                     try:
@@ -333,3 +360,201 @@ def test_bad_labels_in_a_subprocess(case):
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:] + done.stdout
     assert done.stdout.strip() == "ok"
+
+
+# -- the multiclass hinge against NumPy ------------------------------------------------------
+def numpy_hinge(z, labels, margin=1.0):
+    """Per-sample J_i and dJ_i/dz as the vectorized multiclass SVM is written in NumPy
+    (CS231n's assignment): the margins of the wrong classes, clipped at 0; each positive one
+    adds 1 at its class and -1 at the label. A sample with a NaN loss gets a NaN row."""
+    rows = np.arange(z.shape[0])
+    with np.errstate(invalid="ignore"):   # inf - inf: a NaN margin, on purpose
+        margins = np.maximum(0, z - z[rows, labels][:, None] + z.dtype.type(margin))
+    margins[rows, labels] = 0
+    J = margins.astype(np.float64).sum(axis=1)
+    grad = (margins > 0).astype(z.dtype)
+    grad[rows, labels] = -grad.sum(axis=1)
+    grad[np.isnan(J)] = np.nan
+    return J, grad
+
+
+def reduced(J, grad, reduction, dtype):
+    """The NumPy reference reduced as the loss reduces: (J, gradient)."""
+    m = J.shape[0]
+    if reduction == "none":
+        return J.astype(dtype), grad
+    if reduction == "sum":
+        return J.sum(), grad
+    return J.mean(), grad * dtype(1 / m)
+
+
+def assert_hinge_matches_numpy(z, labels, margin, reduction):
+    dtype = z.dtype.type
+    loss = MulticlassHinge(reduction=reduction, margin=margin)
+    J, grad = loss.loss_and_gradient(z, labels)
+    J_ref, grad_ref = reduced(*numpy_hinge(z, labels, margin), reduction, dtype)
+    assert grad.dtype == z.dtype
+    rtol = 1e-6 if dtype is np.float32 else 1e-14
+    if reduction == "none":
+        assert J.dtype == z.dtype and J.shape == (z.shape[0],)
+        np.testing.assert_allclose(J, J_ref, rtol=rtol, atol=0)
+    else:
+        assert isinstance(J, float) and J == pytest.approx(J_ref, rel=rtol)
+    if reduction == "mean":  # count * (1/m), or 1/m: within one rounding of the reference
+        np.testing.assert_allclose(grad, grad_ref, rtol=np.finfo(dtype).eps, atol=0)
+    else:  # 0, 1 and minus the count: exact
+        np.testing.assert_array_equal(grad, grad_ref)
+    np.testing.assert_array_equal(loss.loss(z, labels), J)
+    np.testing.assert_array_equal(loss.gradient(z, labels), grad)
+    return J, grad
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("margin", [1.0, 0.3])
+def test_hinge_matches_numpy(dtype, reduction, margin):
+    rng = np.random.default_rng(11)
+    m, k = 64, 10
+    z = rng.normal(0, 1, (m, k)).astype(dtype)
+    labels = rng.integers(0, k, m)
+    _, grad = assert_hinge_matches_numpy(z, labels, margin, reduction)
+    # some samples violate the margin and some do not: both branches are exercised
+    per_sample = MulticlassHinge(reduction="none", margin=margin).loss(z, labels)
+    assert (per_sample == 0).any() and (per_sample > 0).any()
+    assert (grad > 0).any() and (grad < 0).any()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_hinge_at_exact_ties_takes_the_flat_side(dtype, reduction):
+    """Integer scores with margin 1 tie often: s_j - s_c + 1 == 0 exactly. There max(0, t)
+    has no derivative and the subgradient 0 is taken: a tie is not a violation."""
+    rng = np.random.default_rng(3)
+    m, k = 200, 5
+    z = rng.integers(-3, 4, (m, k)).astype(dtype)
+    labels = rng.integers(0, k, m)
+    gaps = z - z[np.arange(m), labels][:, None] + 1
+    gaps[np.arange(m), labels] = np.nan
+    ties = gaps == 0
+    assert ties.sum() > 50
+    _, grad = assert_hinge_matches_numpy(z, labels, 1.0, reduction)
+    assert np.all(grad[ties] == 0)
+    # the label's entry counts only the strict violations
+    counts = np.sum(gaps > 0, axis=1)
+    scale = 1 / m if reduction == "mean" else 1
+    np.testing.assert_allclose(grad[np.arange(m), labels], -counts * dtype(scale), rtol=np.finfo(dtype).eps)
+
+
+def test_hinge_one_tie_by_hand():
+    z = np.array([[3.0, 2.0, 2.5, -1.0]])            # label 0: margins 0 (a tie), 0.5, -3
+    J, grad = MulticlassHinge(reduction="sum").loss_and_gradient(z, np.array([0]))
+    assert J == 0.5
+    np.testing.assert_array_equal(grad, [[-1.0, 0.0, 1.0, 0.0]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_hinge_labels_and_one_hot_rows_agree_bit_for_bit(dtype):
+    rng = np.random.default_rng(5)
+    z = rng.normal(0, 1, (30, 6)).astype(dtype)
+    labels = rng.integers(0, 6, 30)
+    for reduction in REDUCTIONS:
+        loss = MulticlassHinge(reduction=reduction)
+        a = loss.loss_and_gradient(z, labels)
+        for rows in (one_hot(labels, 6), one_hot(labels, 6).astype(np.int8),
+                     one_hot(labels, 6).astype(bool), one_hot(labels, 6).astype(np.float32)):
+            b = loss.loss_and_gradient(z, rows)
+            np.testing.assert_array_equal(a[0], b[0])
+            np.testing.assert_array_equal(a[1], b[1])
+    # integral floats are labels too
+    assert MulticlassHinge().loss(z, labels.astype(float)) == MulticlassHinge().loss(z, labels)
+
+
+@pytest.mark.parametrize(("row", "shown"), [
+    ([0, 1, 1], "[0.0, 1.0, 1.0]"),         # two ones
+    ([0, 0, 0], "[0.0, 0.0, 0.0]"),         # no one
+    ([0, 0.5, 0.5], "[0.0, 0.5, 0.5]"),     # probabilities
+    ([0, 2, 0], "[0.0, 2.0, 0.0]"),
+    ([0, 1, -0.0001], "[0.0, 1.0, -0.0001]"),
+    ([np.nan, 1, 0], "[nan, 1.0, 0.0]"),
+])
+def test_hinge_refuses_rows_that_are_not_one_hot(row, shown):
+    r = np.array([[1.0, 0, 0], [0, 0, 1], row, [0, 1, 0]])
+    for method in ("loss", "gradient", "loss_and_gradient"):
+        with pytest.raises(ValueError, match=rf"target row 2 is not one-hot: .*got {re.escape(shown)}"):
+            getattr(MulticlassHinge(), method)(np.zeros((4, 3)), r)
+    with pytest.raises(ValueError, match="target row 0 is not one-hot"):
+        MulticlassHinge().loss(np.zeros((1, 12)), np.full((1, 12), 0.5))
+
+
+def test_hinge_nan_and_inf_scores():
+    """NaN as NumPy's maximum gives it: a NaN score makes its sample's loss NaN (whether it
+    is the label's score or another's), and its gradient row NaN; the other samples keep
+    theirs. Infinite scores give an infinite or a zero loss. No RuntimeWarning."""
+    nan, inf = np.nan, np.inf
+    z = np.array([[1.0, nan, 0.0], [nan, 1.0, 0.0], [0.0, 0.5, 2.0], [inf, 0.0, 1.0], [0.0, 0.0, inf],
+                  [inf, inf, 0.0], [-inf, 0.0, 0.0]])
+    labels = np.array([0, 0, 1, 1, 2, 0, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for dtype in DTYPES:
+            zz = z.astype(dtype)
+            J, grad = MulticlassHinge(reduction="none").loss_and_gradient(zz, labels)
+            J_ref, grad_ref = numpy_hinge(zz, labels)
+            np.testing.assert_array_equal(J, J_ref.astype(dtype))
+            np.testing.assert_array_equal(grad, grad_ref)
+            assert np.isnan(J[:2]).all() and np.isnan(grad[:2]).all() and np.isnan(J[5])
+            assert J[2] == 3 and J[3] == inf and J[4] == 0 and J[6] == inf
+            np.testing.assert_array_equal(grad[6], [-2, 1, 1])
+            assert np.isnan(MulticlassHinge().loss(zz, labels))
+
+
+def test_hinge_finite_differences_away_from_ties():
+    rng = np.random.default_rng(8)
+    z = rng.normal(0, 1, (12, 7))
+    labels = rng.integers(0, 7, 12)
+    gaps = z - z[np.arange(12), labels][:, None] + 1
+    gaps[np.arange(12), labels] = 1
+    assert np.abs(gaps).min() > 1e-3   # no kink within the steps
+    for reduction in REDUCTIONS:
+        loss = MulticlassHinge(reduction=reduction)
+        grad = loss.gradient(z, labels)
+        h = 1e-6
+        numeric = np.empty_like(z)
+        for idx in np.ndindex(z.shape):
+            step = np.zeros_like(z)
+            step[idx] = h
+            numeric[idx] = (np.sum(loss.loss(z + step, labels)) - np.sum(loss.loss(z - step, labels))) / (2 * h)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_hinge_is_exactly_zero_once_every_class_is_a_margin_below():
+    """Where softmax cross-entropy's gradient y - r never vanishes, the hinge's does."""
+    z = np.array([[5.0, 1.0, -2.0], [0.0, 3.0, 1.9], [0.0, 3.0, 2.1]])
+    labels = np.array([0, 1, 1])
+    J, grad = MulticlassHinge(reduction="none").loss_and_gradient(z, labels)
+    np.testing.assert_array_equal(J[:2], [0.0, 0.0])
+    assert np.all(grad[:2] == 0) and J[2] > 0
+    sce = SoftmaxCrossEntropy(reduction="none").loss_and_gradient(z, labels)
+    assert np.all(sce[0] > 0) and np.all(sce[1][:2] != 0)
+
+
+def test_hinge_many_threads_agree_with_one():
+    z = RNG.normal(0, 1, (30000, 10)).astype(np.float32)
+    labels = RNG.integers(0, 10, 30000)
+    before = nl.get_num_threads()
+    try:
+        nl.set_num_threads(1)
+        one = MulticlassHinge().loss_and_gradient(z, labels)
+        nl.set_num_threads(2)
+        two = MulticlassHinge().loss_and_gradient(z, labels)
+    finally:
+        nl.set_num_threads(before)
+    assert one[0] == pytest.approx(two[0], rel=1e-12)
+    np.testing.assert_array_equal(one[1], two[1])
+
+
+def test_hinge_is_fused_into_the_training_step():
+    loss = MulticlassHinge(margin=0.5)
+    assert loss.compiled() and loss.classifier
+    assert loss.fused_step(4, True) == (_losses.LossFamily.HINGE, 0, 0.5)
+    assert loss.fused_step(4, False) is None   # rows go through loss_and_gradient_into

@@ -239,7 +239,8 @@ def test_diagnostics_of_the_engine_match_the_listing(hidden):
 LOSSES = [("softmax_cross_entropy", {}), ("softmax_cross_entropy", {"label_smoothing": 0.1}),
           ("softmax_cross_entropy", {"reduction": "sum"}), ("cross_entropy", {}), ("nll", {}),
           ("squared_error", {}), ("mse", {}), ("mse", {"reduction": "sum"}), ("binary_cross_entropy", {}),
-          ("binary_cross_entropy", {"from_logits": True})]
+          ("binary_cross_entropy", {"from_logits": True}), ("hinge", {}),
+          ("hinge", {"margin": 0.5, "reduction": "sum"})]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -774,8 +775,26 @@ class NumpySoftmaxCrossEntropy(nl.losses.Loss):
         return e / e.sum(axis=1, keepdims=True) - r
 
 
+class NumpyHinge(nl.losses.Loss):
+    """The multiclass hinge (margin 1) in NumPy, with the subgradient 0 at a tie."""
+
+    name = "numpy_hinge"
+    classifier = True
+
+    def margins(self, z, r):
+        return np.maximum(0.0, z - (r * z).sum(axis=1, keepdims=True) + 1.0) * (1 - r)
+
+    def loss(self, z, r):
+        return self.margins(z, r).sum(axis=1)
+
+    def gradient(self, z, r):
+        violated = (self.margins(z, r) > 0).astype(z.dtype)
+        return violated - r * violated.sum(axis=1, keepdims=True)
+
+
 @pytest.mark.parametrize(("mine", "built_in"), [(NumpySquaredError, "squared_error"),
-                                                (NumpySoftmaxCrossEntropy, "softmax_cross_entropy")])
+                                                (NumpySoftmaxCrossEntropy, "softmax_cross_entropy"),
+                                                (NumpyHinge, "hinge")])
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_a_students_loss_trains_like_the_built_in(mine, built_in, reduction, tmp_path):
     X, y = blobs(90)
@@ -784,6 +803,8 @@ def test_a_students_loss_trains_like_the_built_in(mine, built_in, reduction, tmp
     nets = [nl.Network([nl.Layer(2, 8, "tanh", seed=0), nl.Layer(8, 3, "identity", seed=1)],
                        loss=loss, seed=0) for loss in (mine(reduction), nl.losses.get(built_in, reduction=reduction))]
     assert not nets[0].loss.compiled() and nets[1].loss.compiled()
+    assert nets[0].loss.fused_step(3, mine.classifier) is None     # the NumPy loss: unfused
+    assert nets[1].loss.fused_step(3, mine.classifier) is not None  # the built-in: one compiled call
     assert nets[0].is_classifier == nets[1].is_classifier == mine.classifier
     lr = 0.1 if reduction == "mean" else 0.002
     histories = [net.fit(X, y, epochs=6, batch_size=16, optimizer=nl.optim.SGD(lr), validation_split=0.2,

@@ -53,6 +53,9 @@ def cases():
         loss = nl.losses.SoftmaxCrossEntropy(reduction=reduction)
         calls[f"sce_{reduction}"] = lambda loss=loss: loss.loss_and_gradient(z, labels)
         calls[f"sce_{reduction}_rows"] = lambda loss=loss: loss.loss_and_gradient(z, nl.softmax.softmax(dy))
+        hinge = nl.losses.MulticlassHinge(reduction=reduction)
+        calls[f"hinge_{reduction}"] = lambda loss=hinge: loss.loss_and_gradient(z32, labels)
+        calls[f"hinge_{reduction}_rows"] = lambda loss=hinge: loss.loss_and_gradient(z, np.eye(500)[labels])
     return calls
 
 

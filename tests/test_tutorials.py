@@ -52,7 +52,7 @@ def test_every_tutorial_has_a_test():
               "04_vanishing_gradients.py", "05_dying_relu.py", "06_prelu_slopes.py", "07_rrelu.py",
               "08_softmax_temperature.py", "09_soft_argmax.py", "10_digits.py",
               "11_gradient_checking.py", "12_softmax_cross_entropy.py", "13_overfitting.py",
-              "14_own_activation.py"}
+              "14_own_activation.py", "15_hinge_loss.py"}
     assert set(SCRIPTS) == tested
 
 
@@ -258,6 +258,35 @@ def test_14_own_activation_trains_like_the_built_in_and_is_checked(results):
     assert "'bent_identity'" in r["unregistered_error"] and "register" in r["unregistered_error"]
     assert r["loaded_same_outputs"]
     assert figures == ["14_own_activation.png"]
+
+
+def test_15_hinge_and_softmax_agree_on_accuracy_and_differ_in_what_they_ask(results):
+    r, figures = results("15_hinge_loss.py")
+    hinge, softmax = r["hinge"], r["softmax"]
+    # Where they agree: both linear classifiers get about as many test digits right, and
+    # mostly give the same answer for each.
+    for one in (hinge, softmax):
+        assert one["train_accuracy"] > 0.95 and one["test_accuracy"] > 0.9
+    assert abs(hinge["test_accuracy"] - softmax["test_accuracy"]) < 0.03
+    assert r["same_prediction"] > 0.9
+    # The hinge loss is exactly 0 on most training images, with exactly zero gradient rows,
+    # just where the margin reached 1; softmax cross-entropy is positive everywhere.
+    assert hinge["zero_loss_fraction"] > 0.5 and hinge["min_loss"] == 0
+    assert hinge["zero_gradient_rows"] == hinge["zero_loss_count"] > 0
+    assert abs(hinge["margin_at_least_1"] - hinge["zero_loss_fraction"]) < 0.01
+    assert softmax["zero_loss_fraction"] == 0 and softmax["zero_gradient_rows"] == 0
+    assert softmax["min_loss"] > 0 and softmax["min_gradient_row_norm"] > 0
+    # ... so the hinge ignores those images: its weight gradient without them is the same;
+    # softmax's changes by a good part of its size.
+    assert hinge["gradient_gap_without_satisfied"] < 1e-12
+    assert softmax["gradient_gap_without_satisfied"] > 0.1
+    # Softmax keeps widening margins that are already wide, with larger weights.
+    assert softmax["median_margin"] > hinge["median_margin"] > 1
+    assert softmax["weight_norm"] > hinge["weight_norm"]
+    # Softmax is less sure where it is wrong; the hinge network has no probabilities.
+    assert r["confidence_wrong"] < r["confidence_right"] - 0.2
+    assert "predict_proba" in r["hinge_proba_error"] and "hinge" in r["hinge_proba_error"]
+    assert figures == ["15_hinge_loss.png"]
 
 
 HTML = ROOT / "docs" / "_build" / "html"

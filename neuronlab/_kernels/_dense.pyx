@@ -416,13 +416,13 @@ cdef class DenseStack:
         cdef const void* x_ptr = _data(x, self.single)
         cdef void* g
         cdef double J
-        if not 0 <= family <= 2:
-            raise ValueError(f"family must be a LossFamily (0, 1 or 2), got {family}")
+        if not 0 <= family <= 3:
+            raise ValueError(f"family must be a LossFamily (0 to 3), got {family}")
         if c.shape[0]:
             if c.shape[0] != m:
                 raise ValueError(f"labels has {c.shape[0]} entries for {m} samples")
             c_ptr = &c[0]
-        elif family == LossFamily.PICKED:
+        elif family == LossFamily.PICKED or family == LossFamily.HINGE:
             raise ValueError(f"this loss needs {m} integer labels")
         else:
             if _check_rows(r, n, self.max_rows, self.layers[0].dtype, "r") != m:

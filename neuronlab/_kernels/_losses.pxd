@@ -14,6 +14,7 @@ cpdef enum LossFamily:
     SOFTMAX_CE = 0   # softmax cross-entropy from logits y; labels or rows r; param: label smoothing
     POINTWISE = 1    # sum_j term(y_j, r_j) (op: a PointwiseLoss) times param; rows r
     PICKED = 2       # cross-entropy or NLL (op) with integer labels
+    HINGE = 3        # multiclass hinge of scores y with integer labels; param: the margin
 
 
 cdef double batch_loss(LossFamily family, int op, const floating* y, const Py_ssize_t* labels,

@@ -18,6 +18,7 @@ class LossFamily(enum.IntEnum):
     SOFTMAX_CE = 0
     POINTWISE = 1
     PICKED = 2
+    HINGE = 3
 
 def softmax_cross_entropy(z: Float, labels: Labels, r: Float, grad: Float, rows: Float,
                           label_smoothing: float, grad_scale: float, want_grad: bool,
@@ -27,3 +28,5 @@ def pointwise_loss(op: int, y: Float, r: Float, grad: Float, rows: Float, factor
                    n_threads: int = 1) -> float: ...
 def picked_loss(op: int, y: Float, labels: Labels, grad: Float, rows: Float, grad_scale: float,
                 want_grad: bool, want_rows: bool, n_threads: int = 1) -> float: ...
+def hinge_loss(s: Float, labels: Labels, grad: Float, rows: Float, margin: float,
+               grad_scale: float, want_grad: bool, want_rows: bool, n_threads: int = 1) -> float: ...

@@ -215,6 +215,64 @@ def picked_loss(int op, const floating[:, ::1] y, const Py_ssize_t[::1] labels,
 
 
 # ----------------------------------------------------------------------------------------
+# Multiclass hinge loss (the multiclass SVM): loss = sum_{j != c} max(0, s_j - s_c + delta)
+# ----------------------------------------------------------------------------------------
+# Every wrong class j whose score s_j comes within the margin delta of the label's score s_c
+# (or passes it) adds its violation s_j - s_c + delta; the others add nothing. The
+# subgradient counts the violations: +1 at each violating j, minus their number at c. A
+# tie, s_j - s_c + delta == 0 exactly, is not a violation: its subgradient is 0, the flat
+# side of max(0, t).
+
+# <hinge_row>
+cdef double _hinge_row(const floating* s, Py_ssize_t c, floating* g, Py_ssize_t n,
+                       floating delta, floating scale) noexcept nogil:
+    """The hinge loss of one sample of class c, with its subgradient times scale in g
+    (unless g is NULL). A NaN score makes the loss NaN, as max(0, NaN) is in NumPy, and
+    then the whole gradient row: nothing can be said about the direction of a NaN."""
+    cdef floating t[BLOCK]   # the violations max(0, s_j - s_c + delta) of one block
+    cdef floating sc = s[c], d
+    cdef double total = 0
+    cdef Py_ssize_t lo = 0, j, w, violated = 0
+    while lo < n:
+        w = min(<Py_ssize_t>BLOCK, n - lo)
+        for j in range(w):
+            d = s[lo + j] - sc + delta
+            t[j] = 0 if d <= 0 else d       # "not <= 0" keeps a NaN, where "> 0" would drop it
+        if lo <= c < lo + w:
+            t[c - lo] = 0                   # the label's own class is not compared with itself
+        total += row_sum(t, w)
+        if g != NULL:
+            for j in range(w):
+                g[lo + j] = scale if t[j] > 0 else 0
+                violated += t[j] > 0
+        lo += w
+    if g != NULL:
+        if total != total:
+            for j in range(n):
+                g[j] = total
+        else:
+            g[c] = -violated * scale
+    return total
+# </hinge_row>
+
+
+def hinge_loss(const floating[:, ::1] s, const Py_ssize_t[::1] labels, floating[:, ::1] grad,
+               floating[::1] rows, double margin, double grad_scale, bint want_grad,
+               bint want_rows, int n_threads=1):
+    """The multiclass hinge loss of scores s with integer labels; delta = margin > 0."""
+    cdef Py_ssize_t m = s.shape[0], n = s.shape[1], i
+    cdef floating delta = <floating>margin, scale = <floating>grad_scale
+    cdef double total = 0, loss
+    for i in prange(m, nogil=True, schedule="static", num_threads=n_threads,
+                    use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
+        loss = _hinge_row(&s[i, 0], labels[i], &grad[i, 0] if want_grad else NULL, n, delta, scale)
+        if want_rows:
+            rows[i] = <floating>loss
+        total += loss
+    return total
+
+
+# ----------------------------------------------------------------------------------------
 # One training batch, for compiled code that holds a whole network (_dense.pyx)
 # ----------------------------------------------------------------------------------------
 cdef double batch_loss(LossFamily family, int op, const floating* y, const Py_ssize_t* labels,
@@ -239,6 +297,9 @@ cdef double batch_loss(LossFamily family, int op, const floating* y, const Py_ss
         for i in range(m):
             total += param * _pointwise_row(op, y + i * n, r + i * n, grad + i * n, n,
                                             <floating>(param * grad_scale))
+    elif family == HINGE:
+        for i in range(m):
+            total += _hinge_row(y + i * n, labels[i], grad + i * n, n, <floating>param, scale)
     else:
         for i in range(m):
             total += _picked_row(op, y + i * n, labels[i], grad + i * n, n, scale)
