@@ -69,6 +69,8 @@ class SaturationCounter:
 
     def __init__(self, layer: Any):
         self.activation = layer.activation
+        # a compiled activation writes f'(z) into the buffer; a student's may not take out=
+        self._writes_out = self.activation.compiled_kernel() is not None
         self.threshold = SATURATION * float(self.activation.derivative(np.zeros(1))[0])
         self.n_saturated = np.zeros(layer.n_out, np.int64)
         self.samples = 0
@@ -86,10 +88,10 @@ class SaturationCounter:
         if scratch is None:
             scratch = self._scratch[m] = (np.empty_like(z), np.empty(z.shape, bool))
         slope, flat = scratch
-        if self.activation.compiled_kernel() is None:
-            slope[...] = self.activation.derivative(z)   # a student's own may not take out=
-        else:
+        if self._writes_out:
             self.activation.derivative(z, out=slope)
+        else:
+            slope[...] = self.activation.derivative(z)
         np.less(slope, self.threshold, out=flat)
         np.add.reduce(flat, axis=0, out=self._batch_count)
         self.n_saturated += self._batch_count

@@ -59,6 +59,7 @@ __all__ = [
 REDUCTIONS = ("mean", "sum", "none")
 #: The `labels` of :meth:`Loss.loss_and_gradient_into` when the target is given as rows r.
 NO_LABELS = np.empty(0, dtype=np.intp)
+_NO_ROWS = {np.dtype(t): np.empty(0, t) for t in (np.float32, np.float64)}
 
 
 class Loss:
@@ -159,8 +160,8 @@ class Loss:
         scale = self.batch_scale(pred.shape[0])
         if not self.compiled():
             return self._in_python(pred, labels, r, grad, scale)
-        no_rows = np.empty(0, pred.dtype)   # the per-sample losses, not needed here
-        return self._kernel(pred, labels, r, grad, no_rows, scale, True, False) * scale
+        # the per-sample losses are not needed here: an empty array, made once per dtype
+        return self._kernel(pred, labels, r, grad, _NO_ROWS[pred.dtype], scale, True, False) * scale
 
     def fused_step(self, k: int, labels: bool) -> tuple[int, int, float] | None:
         """How a network's compiled step fuses this loss into its passes, for k outputs and
