@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from neuronlab import optim
+from neuronlab import evaluation, optim
 from neuronlab._validation import check_count, check_real
 from neuronlab.layers import Layer
 from neuronlab.network import Network
@@ -222,7 +222,7 @@ class _BaseMLP(BaseEstimator):
 
         check_is_fitted(self)
         X = _validate_data(self, X, reset=False, dtype=np.dtype(self.dtype))
-        return self.network_._outputs(np.ascontiguousarray(X))
+        return evaluation.outputs(self.network_, np.ascontiguousarray(X))
 
     # -- pickling: a network holds compiled engines, so it travels as its saved file -------------
     def __getstate__(self) -> dict[str, Any]:

@@ -19,6 +19,8 @@ Back-propagation is easy to get almost right. The check: nudge one parameter x_i
 `x` is changed in place while J is evaluated and restored afterwards, so `f` may ignore
 its argument and read the same array through a closure: to check a layer's weights,
 ``check_gradient(lambda W: loss(layer.forward(x)), layer.W, layer.dW)``.
+:func:`check_layer` does this for every parameter of a layer, and :func:`check_network`
+(:meth:`Network.gradcheck <neuronlab.network.Network.gradcheck>`) for a whole network.
 """
 from __future__ import annotations
 
@@ -29,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from neuronlab._validation import check_real
+from neuronlab.activations import RReLU
 
-__all__ = ["GradientCheck", "check_gradient", "check_layer", "numerical_gradient"]
+__all__ = ["GradientCheck", "check_gradient", "check_layer", "check_network", "numerical_gradient"]
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
@@ -147,6 +150,40 @@ def check_layer(layer: Any, a_prev: Any, seed: Any = 0, eps: float = 1e-6, rtol:
                for name, param, _ in layer.named_parameters()}
     results["a_prev"] = check_gradient(J, a_prev, grad_prev, eps, rtol, atol)
     return results
+
+
+def check_network(network: Any, X: Any, y: Any, eps: float = 1e-6, rtol: float = 1e-5,
+                  atol: float = 1e-8) -> dict[str, GradientCheck]:
+    """:meth:`Network.gradcheck <neuronlab.network.Network.gradcheck>`.
+
+    Back-propagation runs its passes one by one, as the textbook writes them: forward, the
+    loss and dJ/da^(L), backward, and the penalty's l2 W. Then J is computed again, by a
+    forward pass, for every element of every parameter nudged by +-eps.
+    """
+    if network.dtype != np.float64:
+        raise TypeError("gradcheck needs float64 layers: finite differences in float32 "
+                        "drown in rounding error; make the layers with dtype=np.float64 "
+                        "(the default)")
+    X = network.check_X(X)
+    target = network.check_y(y, X.shape[0])
+    stack = network.engine(X.shape[0])
+    grad_out = np.empty((X.shape[0], network.n_out), network.dtype)
+    # RReLU draws its slopes in every training pass: each pass starts its generator from one state
+    random = [(layer.activation.rng, layer.activation.rng.bit_generator.state)
+              for layer in network.layers if isinstance(layer.activation, RReLU)]
+
+    def J(_=None):
+        for rng, state in random:
+            rng.bit_generator.state = state
+        return network.loss_and_gradient_into(stack.forward(X), target, grad_out) + network.penalty()
+
+    with network.mode(True):
+        J()
+        stack.backward(grad_out)
+        network.regularize(0.0)
+        analytic = {name: g.copy() for name, _, g in network.named_parameters()}
+        return {name: check_gradient(J, p, analytic[name], eps, rtol, atol)
+                for name, p, _ in network.named_parameters()}
 
 
 def _check_parameter(x: Any) -> None:

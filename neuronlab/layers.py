@@ -45,7 +45,7 @@ from neuronlab._kernels._dense import DenseLayer
 from neuronlab._kernels._elementwise import KINDS
 from neuronlab._validation import as_float_array, check_count, check_samples, make_rng
 
-__all__ = ["Layer"]
+__all__ = ["Layer", "gather_parameters"]
 
 
 class Layer:
@@ -267,6 +267,80 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"Layer(n_in={self.n_in}, n_out={self.n_out}, activation={self.activation!r})"
+
+
+# -- layers stacked into a network ----------------------------------------------------------
+def check_stack(layers: Any, loss: Any) -> list[Layer]:
+    """`layers` as a network stacks them for `loss`: a list of Layers (or one Layer), each
+    taking the outputs of the one before as its inputs, all of one dtype, and ending in an
+    output layer that fits the loss (a softmax goes last, and with cross-entropy)."""
+    if isinstance(layers, Layer):
+        layers = [layers]
+    layers = list(layers)
+    if not layers:
+        raise ValueError("layers is empty: a network needs at least one Layer")
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"layers[{i}] must be a neuronlab Layer, got {type(layer).__name__}")
+    _check_output(layers, loss)
+    for i in range(1, len(layers)):
+        if layers[i].n_in != layers[i - 1].n_out:
+            raise ValueError(f"layers[{i}] takes {layers[i].n_in} inputs but layers[{i - 1}] "
+                             f"has {layers[i - 1].n_out} units; make layers[{i}] with "
+                             f"n_in={layers[i - 1].n_out}")
+        if layers[i].dtype != layers[0].dtype:
+            raise TypeError(f"layers[{i}] has dtype {layers[i].dtype} but layers[0] has "
+                            f"{layers[0].dtype}; all layers must share one dtype")
+    return layers
+
+
+def _check_output(layers: list[Layer], loss: Any) -> None:
+    """Refuse a last layer and a loss that do not fit together: softmax then cross-entropy
+    is the lecture's output layer, any other softmax or log-softmax is refused."""
+    for i, layer in enumerate(layers):
+        name = layer.activation.name
+        if name == "log_softmax" or (name == "softmax" and i < len(layers) - 1):
+            raise ValueError(f"layers[{i}] uses {name} as its activation; for a classifier end with "
+                             "an identity layer and use loss='softmax_cross_entropy', which applies "
+                             "the softmax and back-propagates y - r")
+    last = layers[-1].activation
+    if last.name == "softmax":
+        if loss.name != "cross_entropy" or last.params != {"axis": -1, "temperature": 1.0}:
+            raise ValueError("a softmax output layer goes with loss='cross_entropy' (and its default "
+                             f"axis and temperature), not {loss.name}; or end with an identity layer "
+                             "and use loss='softmax_cross_entropy'")
+    elif loss.name == "cross_entropy":
+        raise ValueError(f"loss='cross_entropy' needs probabilities, but the last layer's outputs are "
+                         f"{last.name}: end with Layer(..., 'softmax'), or keep an identity last layer "
+                         "and use loss='softmax_cross_entropy'")
+
+
+def gather_parameters(layers: list[Layer]) -> tuple[np.ndarray, np.ndarray, slice]:
+    """Move every W, b (and PReLU alpha) of `layers` into one vector theta and their gradients
+    into another, dtheta: (theta, dtheta, weights), theta[weights] holding the W's.
+
+    Every W comes first, then the biases (and slopes), each group in the order of the layers.
+    The layers keep views into the two vectors, so an optimizer updates all of them with
+    one (theta, dtheta) pair: a handful of array operations per step instead of a handful
+    per parameter. The update of each element is unchanged (every optimizer here works
+    element by element).
+    """
+    named = [(layer, name, p) for layer in layers for name, p, _ in layer.named_parameters()]
+    named.sort(key=lambda entry: entry[1] != "W")   # the weights first (stable: layer order)
+    weights = slice(0, sum(p.size for _, name, p in named if name == "W"))
+    theta = np.empty(sum(p.size for _, _, p in named), layers[0].dtype)
+    dtheta = np.zeros_like(theta)
+    start = 0
+    for layer, name, p in named:
+        stop = start + p.size
+        view, grad = (v[start:stop].reshape(p.shape) for v in (theta, dtheta))
+        view[...] = p
+        setattr(layer, name, view)
+        setattr(layer, "d" + name, grad)
+        if name == "alpha" and layer.activation.per_unit:
+            layer.activation.alpha = view      # the activation reads the slopes from here
+        start = stop
+    return theta, dtheta, weights
 
 
 @functools.cache

@@ -25,7 +25,8 @@ passes everywhere (``neuronlab/_kernels/_dense.pyx``: each line next to its form
 :class:`~neuronlab.layers.Layer` runs it for one layer, and a network runs its layers' engines
 in one compiled loop. :mod:`neuronlab.reference` is the same back-propagation in plain NumPy,
 the textbook's listing. The training loop is in :mod:`neuronlab.training`, its diagnostics
-in :mod:`neuronlab.diagnostics`, saving and loading in :mod:`neuronlab.persistence`.
+in :mod:`neuronlab.diagnostics`, predictions and scores in :mod:`neuronlab.evaluation`, the
+gradient check in :mod:`neuronlab.gradcheck`, saving and loading in :mod:`neuronlab.persistence`.
 
 >>> import neuronlab as nl
 >>> X, y = nl.datasets.blobs(200, n_classes=3, seed=0)
@@ -43,19 +44,17 @@ from typing import Any
 
 import numpy as np
 
-from neuronlab import activations, losses, optim, persistence, training
+from neuronlab import evaluation, losses, optim, persistence, training
 from neuronlab import gradcheck as _gradcheck
 from neuronlab._config import get_num_threads
 from neuronlab._kernels._dense import DenseStack
-from neuronlab._validation import as_float_array, check_real, check_samples, make_rng
-from neuronlab.layers import Layer
-from neuronlab.targets import class_targets, labels_of
+from neuronlab._validation import check_real, check_samples, make_rng
+from neuronlab.layers import check_stack, gather_parameters
+from neuronlab.targets import class_targets, regression_targets
 from neuronlab.training import EarlyStopping, History
 
 # History and EarlyStopping live in neuronlab.training; nl.network.History keeps working.
 __all__ = ["Network"]
-
-_EVAL_CHUNK = 1024  # samples per forward pass when predicting
 
 
 class Network:
@@ -93,6 +92,10 @@ class Network:
         one optimizer step moves them all.
     weights : slice
         The part of :attr:`theta` that holds the weights W, which the L2 term penalizes.
+    softmax_output : bool
+        The last layer is a softmax, the lecture's output layer (with loss "cross_entropy").
+        The engine then stops at its logits z^(L) and trains with the fused softmax
+        cross-entropy: the same J, and dJ/dz^(L) = y - r in one pass.
     history : History or None
         What the last :meth:`fit` (and the :meth:`partial_fit` calls after it) recorded.
 
@@ -109,36 +112,20 @@ class Network:
 
     def __init__(self, layers: Any, loss: str | losses.Loss = "softmax_cross_entropy",
                  l2: float = 0.0, seed: Any = None):
-        if isinstance(layers, Layer):
-            layers = [layers]
-        layers = list(layers)
-        if not layers:
-            raise ValueError("layers is empty: a network needs at least one Layer")
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
-                raise TypeError(f"layers[{i}] must be a neuronlab Layer, got {type(layer).__name__}")
         self.loss = losses.get(loss)
-        self._softmax_output = _check_output(layers, self.loss)
-        for i in range(1, len(layers)):
-            if layers[i].n_in != layers[i - 1].n_out:
-                raise ValueError(f"layers[{i}] takes {layers[i].n_in} inputs but layers[{i - 1}] "
-                                 f"has {layers[i - 1].n_out} units; make layers[{i}] with "
-                                 f"n_in={layers[i - 1].n_out}")
-            if layers[i].dtype != layers[0].dtype:
-                raise TypeError(f"layers[{i}] has dtype {layers[i].dtype} but layers[0] has "
-                                f"{layers[0].dtype}; all layers must share one dtype")
-        self.layers = layers
+        self.layers = check_stack(layers, self.loss)   # Layers that fit together, and the loss
         self.seed = seed
         self.rng = make_rng(seed)
         if seed is not None:   # one seed for the whole run: the layers made without one too
-            for layer in layers:
+            for layer in self.layers:
                 if layer.seed is None:
                     layer.initialize(self.rng)
         self.l2 = check_real(l2, "l2", low=0.0)
-        self._gather_parameters()
+        self.theta, self.dtheta, self.weights = gather_parameters(self.layers)
         # softmax then cross-entropy, as the lecture pairs them, trains as logits with the
         # fused softmax cross-entropy: the same J, and dJ/dz = y - r in one pass
-        self._engine_loss = (losses.SoftmaxCrossEntropy(self.loss.reduction) if self._softmax_output
+        self.softmax_output = self.layers[-1].activation.name == "softmax"
+        self._engine_loss = (losses.SoftmaxCrossEntropy(self.loss.reduction) if self.softmax_output
                              else self.loss)
         if self.loss.reduction == "none":
             raise ValueError("the loss must reduce a batch to one number: use reduction 'mean' "
@@ -149,30 +136,6 @@ class Network:
         self.optimizer: optim.Optimizer | None = None
         self._no_rows = np.empty((0, self.n_out), self.dtype)   # the r of a classifier's targets
         self.classes_: np.ndarray | None = None   # the labels, when they are not 0..K-1
-
-    def _gather_parameters(self) -> None:
-        """Move every W, b (and PReLU alpha) into one vector theta, their gradients into dtheta.
-
-        The layers keep views into the two vectors, so an optimizer updates the whole
-        network with one (theta, dtheta) pair: a handful of array operations per step instead
-        of a handful per parameter. The update of each element is unchanged (every
-        optimizer here works element by element).
-        """
-        named = [(layer, name, p) for layer in self.layers for name, p, _ in layer.named_parameters()]
-        named.sort(key=lambda entry: entry[1] != "W")   # the weights first (stable: layer order)
-        self.weights = slice(0, sum(p.size for _, name, p in named if name == "W"))
-        self.theta = np.empty(sum(p.size for _, _, p in named), self.layers[0].dtype)
-        self.dtheta = np.zeros_like(self.theta)
-        start = 0
-        for layer, name, p in named:
-            stop = start + p.size
-            theta, grad = (v[start:stop].reshape(p.shape) for v in (self.theta, self.dtheta))
-            theta[...] = p
-            setattr(layer, name, theta)
-            setattr(layer, "d" + name, grad)
-            if name == "alpha" and layer.activation.per_unit:
-                layer.activation.alpha = theta      # the activation reads the slopes from here
-            start = stop
 
     # -- sizes and modes -------------------------------------------------------------------
     @property
@@ -213,7 +176,7 @@ class Network:
     def params_and_grads(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
         """[(theta, dtheta, weights)] for an optimizer's :meth:`~neuronlab.optim.Optimizer.step`:
         `weights` is the slice of theta holding the W's, the elements ``decay_biases=False``
-        decays (theta keeps every W first, see :meth:`_gather_parameters`)."""
+        decays (theta keeps every W first, see :func:`~neuronlab.layers.gather_parameters`)."""
         return [(self.theta, self.dtheta, self.weights)]
 
     def summary(self) -> str:
@@ -246,18 +209,20 @@ class Network:
             for layer, mode in zip(self.layers, modes, strict=True):
                 layer.training = mode
 
-    # -- the engine: what training and gradcheck run -----------------------------------------
+    # -- the engine and J: what training, evaluation and gradcheck run ----------------------
     def engine(self, rows: int) -> DenseStack:
         """The passes for batches of up to `rows` samples: every layer's compiled engine
         (:meth:`Layer.engine`) in one compiled loop, with no Python between the layers."""
         engines = [layer.engine(rows) for layer in self.layers[:-1]]
-        engines.append(self.layers[-1].engine(rows, logits=self._softmax_output))
+        engines.append(self.layers[-1].engine(rows, logits=self.softmax_output))
         return DenseStack(engines, get_num_threads())
 
-    def _loss_and_gradient(self, out: np.ndarray, labels: np.ndarray, r: np.ndarray,
-                           grad_out: np.ndarray) -> float:
-        """J (the batch's mean or sum, as the loss's reduction says) for a batch of outputs,
-        with dJ/da^(L) written into grad_out: one compiled pass."""
+    def loss_and_gradient_into(self, out: np.ndarray, target: np.ndarray, grad_out: np.ndarray) -> float:
+        """The data loss (the batch's mean or sum, as the loss's reduction says) for a batch of
+        the engine's outputs and checked targets (:meth:`check_y`), with its gradient with
+        respect to `out` written into grad_out: one compiled pass. `out` is a^(L), or z^(L)
+        under a softmax output layer (:attr:`softmax_output`), whose gradient is y - r."""
+        labels, r = self._targets(target)
         return self._engine_loss.loss_and_gradient_into(out, labels, r, grad_out)
 
     def penalty(self) -> float:
@@ -267,8 +232,9 @@ class Network:
         w = self.theta[self.weights]
         return 0.5 * self.l2 * float(np.dot(w, w))
 
-    def _regularize(self, J_data: float) -> float:
-        """J = the data term + the penalty, and dJ/dW += l2 W in :attr:`dtheta`."""
+    def regularize(self, J_data: float) -> float:
+        """J = the data term + the penalty, and dJ/dW += l2 W in :attr:`dtheta` (after the
+        backward pass, which writes the data term's gradient there)."""
         if not self.l2:
             return J_data
         penalty = self.penalty()
@@ -293,9 +259,9 @@ class Network:
             out = engine.output[:x.shape[0]]
         else:
             out = engine.forward(x)
-            J_data = self._loss_and_gradient(out, labels, r, grad_out)
+            J_data = self.loss_and_gradient_into(out, target, grad_out)
             engine.backward(grad_out)
-        return self._regularize(J_data), J_data, out
+        return self.regularize(J_data), J_data, out
 
     def _targets(self, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(labels, r) as the loss kernels take them: one of the two is empty."""
@@ -319,17 +285,7 @@ class Network:
         if self.is_classifier:
             target, self.classes_ = class_targets(y, m, self.n_out, self.dtype, self.classes_, name, x_name)
             return target
-        r = as_float_array(y, name, self.dtype)
-        if r.ndim == 1 and self.n_out == 1:
-            r = r.reshape(-1, 1)
-        if r.ndim != 2 or r.shape[0] != m or r.shape[1] != self.n_out:
-            raise ValueError(f"{name} has shape {r.shape}; expected ({m}, {self.n_out}): one row per "
-                             f"sample of {x_name} and one column per output of the network")
-        if not np.all(np.isfinite(r)):
-            i, j = np.argwhere(~np.isfinite(r))[0]
-            raise ValueError(f"{name}[{i}, {j}] is {r[i, j]}: the targets must be finite; remove "
-                             "those samples or fill in the missing values first")
-        return np.ascontiguousarray(r)
+        return regression_targets(y, m, self.n_out, self.dtype, name, x_name)
 
     # -- training (neuronlab.training) -------------------------------------------------------
     def fit(self, X: Any, y: Any, epochs: int = 10, batch_size: int = 32,
@@ -399,89 +355,39 @@ class Network:
         """One more epoch on (X, y), continuing ``self.history`` and the last optimizer."""
         return training.partial_fit(self, X, y, batch_size, optimizer, shuffle)
 
-    # -- using the trained network -------------------------------------------------------------
-    def _engine_outputs(self, X: np.ndarray) -> np.ndarray:
-        """What the engine computes for checked samples, in evaluation mode (a new array):
-        a^(L), or its logits z^(L) for a softmax output layer."""
-        stack = self.engine(min(_EVAL_CHUNK, X.shape[0]))
-        out = np.empty((X.shape[0], self.n_out), self.dtype)
-        with self.mode(False):
-            for start in range(0, X.shape[0], _EVAL_CHUNK):
-                stop = min(start + _EVAL_CHUNK, X.shape[0])
-                out[start:stop] = stack.forward(X[start:stop])
-        return out
-
-    def _outputs(self, X: np.ndarray) -> np.ndarray:
-        """a^(L) for checked samples, in evaluation mode (a new array)."""
-        out = self._engine_outputs(X)
-        return self.layers[-1].activation(out) if self._softmax_output else out
-
+    # -- using the trained network (neuronlab.evaluation) -----------------------------------
     def forward(self, X: Any) -> np.ndarray:
         """The network's output a^(L) for the samples X, in the current mode (a new array)."""
         X = self.check_X(X)
         out = self.engine(X.shape[0]).forward(X)
-        return self.layers[-1].activation(out) if self._softmax_output else out.copy()
+        return self.layers[-1].activation(out) if self.softmax_output else out.copy()
 
     __call__ = forward
 
     def predict(self, X: Any) -> np.ndarray:
         """Class indices (a classifier) or the predicted values (a regressor) for X."""
-        out = self._outputs(self.check_X(X))
-        if self.is_classifier:
-            classes = np.argmax(out, axis=1)
-            return classes if self.classes_ is None else self.classes_[classes]
-        return out[:, 0].copy() if self.n_out == 1 else out
+        return evaluation.predict(self, X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The probability of every class for each sample (rows sum to 1): classifiers only,
         and not the hinge loss's, whose scores are not probabilities."""
-        if not self.is_classifier:
-            raise ValueError(f"predict_proba needs a classification loss, not {self.loss.name}")
-        if isinstance(self.loss, losses.MulticlassHinge):
-            raise ValueError("predict_proba needs a loss that models probabilities; the hinge loss "
-                             "trains scores with a margin, which are not probabilities: use "
-                             "predict, or train with softmax_cross_entropy")
-        out = self._outputs(self.check_X(X))
-        if self.loss.name == "softmax_cross_entropy":
-            from neuronlab.softmax import softmax
-            return softmax(out)
-        return np.exp(out) if self.loss.name == "nll" else out  # nll's outputs are ln y
+        return evaluation.predict_proba(self, X)
 
     def score(self, X: Any, y: Any) -> float:
         """The accuracy (a classifier) or the coefficient of determination R^2 (a regressor).
 
         R^2 = 1 - sum (r - y)^2 / sum (r - mean r)^2 per output, averaged over the outputs.
         """
-        X = self.check_X(X)
-        target = self.check_y(y, X.shape[0])
-        out = self._outputs(X)
-        if self.is_classifier:
-            return float(np.mean(np.argmax(out, axis=1) == labels_of(target)))
-        # in float64: squares of float32 numbers overflow past 1.8e19
-        target, out = target.astype(np.float64), out.astype(np.float64)
-        ss_res = np.sum((target - out) ** 2, axis=0)
-        ss_tot = np.sum((target - target.mean(axis=0)) ** 2, axis=0)
-        r2 = 1.0 - np.divide(ss_res, ss_tot, out=np.zeros_like(ss_res), where=ss_tot > 0)
-        return float(np.mean(np.where(ss_tot > 0, r2, ss_res == 0)))
+        return evaluation.score(self, X, y)
 
     def evaluate(self, X: Any, y: Any) -> dict[str, float]:
         """{"loss": J, "data_loss": ..., "accuracy": ...} for a classifier, "r2" for a regressor.
 
         J = data loss + :meth:`penalty`, the objective training minimizes.
         """
-        X = self.check_X(X)
-        target = self.check_y(y, X.shape[0])
-        out = self._engine_outputs(X)
-        labels, r = self._targets(target)
-        J_data = self._loss_and_gradient(out, labels, r, np.empty_like(out))
-        scores = {"loss": J_data + self.penalty(), "data_loss": J_data}
-        if self.is_classifier:
-            scores["accuracy"] = float(np.mean(np.argmax(out, axis=1) == labels_of(target)))
-        else:
-            scores["r2"] = self.score(X, target)
-        return scores
+        return evaluation.evaluate(self, X, y)
 
-    # -- checking the back-propagation -----------------------------------------------------------
+    # -- checking the back-propagation (neuronlab.gradcheck) -------------------------------------
     def gradcheck(self, X: Any, y: Any, eps: float = 1e-6, rtol: float = 1e-5,
                   atol: float = 1e-8) -> dict[str, _gradcheck.GradientCheck]:
         """Compare back-propagation's dJ/dtheta with central differences, for every parameter.
@@ -491,30 +397,7 @@ class Network:
         state is reset each time). Returns name ("layer0.W", ...) ->
         :class:`~neuronlab.gradcheck.GradientCheck`.
         """
-        if self.dtype != np.float64:
-            raise TypeError("gradcheck needs float64 layers: finite differences in float32 "
-                            "drown in rounding error; make the layers with dtype=np.float64 "
-                            "(the default)")
-        X = self.check_X(X)
-        target = self.check_y(y, X.shape[0])
-        labels, r = self._targets(target)
-        stack = self.engine(X.shape[0])
-        grad_out = np.empty((X.shape[0], self.n_out), self.dtype)
-        random = [(layer.activation.rng, layer.activation.rng.bit_generator.state)
-                  for layer in self.layers if isinstance(layer.activation, activations.RReLU)]
-
-        def J(_=None):
-            for rng, state in random:
-                rng.bit_generator.state = state
-            return self._loss_and_gradient(stack.forward(X), labels, r, grad_out) + self.penalty()
-
-        with self.mode(True):
-            J()
-            stack.backward(grad_out)
-            self._regularize(0.0)
-            analytic = {name: g.copy() for name, _, g in self.named_parameters()}
-            return {name: _gradcheck.check_gradient(J, p, analytic[name], eps, rtol, atol)
-                    for name, p, _ in self.named_parameters()}
+        return _gradcheck.check_network(self, X, y, eps, rtol, atol)
 
     # -- saving and loading (neuronlab.persistence) -------------------------------------------
     def config(self) -> dict[str, Any]:
@@ -559,25 +442,3 @@ class Network:
         from neuronlab import _torch
         return _torch.from_torch(cls, module, loss)
 
-
-def _check_output(layers: list[Layer], loss: losses.Loss) -> bool:
-    """Refuse a last layer and a loss that do not fit together; True for softmax then
-    cross-entropy, the lecture's output layer."""
-    for i, layer in enumerate(layers):
-        name = layer.activation.name
-        if name == "log_softmax" or (name == "softmax" and i < len(layers) - 1):
-            raise ValueError(f"layers[{i}] uses {name} as its activation; for a classifier end with "
-                             "an identity layer and use loss='softmax_cross_entropy', which applies "
-                             "the softmax and back-propagates y - r")
-    last = layers[-1].activation
-    if last.name == "softmax":
-        if loss.name != "cross_entropy" or last.params != {"axis": -1, "temperature": 1.0}:
-            raise ValueError("a softmax output layer goes with loss='cross_entropy' (and its default "
-                             f"axis and temperature), not {loss.name}; or end with an identity layer "
-                             "and use loss='softmax_cross_entropy'")
-        return True
-    if loss.name == "cross_entropy":
-        raise ValueError(f"loss='cross_entropy' needs probabilities, but the last layer's outputs are "
-                         f"{last.name}: end with Layer(..., 'softmax'), or keep an identity last layer "
-                         "and use loss='softmax_cross_entropy'")
-    return False

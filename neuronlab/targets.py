@@ -1,4 +1,5 @@
-r"""A classifier's targets as students have them: labels of any kind, or rows r.
+r"""The targets a network trains on, as students have them: a classifier's labels of any
+kind or rows r (:func:`class_targets`), a regressor's values (:func:`regression_targets`).
 
 A network with K outputs trained with softmax cross-entropy (or cross-entropy, NLL) takes
 its targets in one of three forms:
@@ -24,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from neuronlab._validation import as_array
-from neuronlab.losses import check_labels
+from neuronlab._validation import as_array, as_float_array
+from neuronlab.losses.base import check_labels
 
-__all__ = ["class_targets", "labels_of"]
+__all__ = ["class_targets", "labels_of", "regression_targets"]
 
 
 def class_targets(y: Any, m: int, k: int, dtype: np.dtype, classes: np.ndarray | None,
@@ -71,6 +72,23 @@ def class_targets(y: Any, m: int, k: int, dtype: np.dtype, classes: np.ndarray |
 def labels_of(target: np.ndarray) -> np.ndarray:
     """The class index of each target: the labels themselves, or each row's largest entry."""
     return target if target.ndim == 1 else np.argmax(target, axis=1)
+
+
+def regression_targets(y: Any, m: int, k: int, dtype: np.dtype, name: str = "y",
+                       x_name: str = "X") -> np.ndarray:
+    """A regressor's targets for m samples and k outputs: finite rows (m, k) of `dtype`
+    (a vector (m,) is a column when k is 1)."""
+    r = as_float_array(y, name, dtype)
+    if r.ndim == 1 and k == 1:
+        r = r.reshape(-1, 1)
+    if r.ndim != 2 or r.shape[0] != m or r.shape[1] != k:
+        raise ValueError(f"{name} has shape {r.shape}; expected ({m}, {k}): one row per "
+                         f"sample of {x_name} and one column per output of the network")
+    if not np.all(np.isfinite(r)):
+        i, j = np.argwhere(~np.isfinite(r))[0]
+        raise ValueError(f"{name}[{i}, {j}] is {r[i, j]}: the targets must be finite; remove "
+                         "those samples or fill in the missing values first")
+    return np.ascontiguousarray(r)
 
 
 def _rows(r: np.ndarray, m: int, k: int, dtype: np.dtype, name: str, x_name: str) -> np.ndarray:

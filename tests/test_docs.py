@@ -458,7 +458,7 @@ def test_built_site_has_every_page():
 
 
 PUBLIC_MODULES = ["activations", "softmax", "losses", "perceptron", "layers", "network", "training", "diagnostics",
-                  "persistence", "reference", "targets", "init", "optim", "datasets", "gradcheck",
+                  "evaluation", "persistence", "reference", "targets", "init", "optim", "datasets", "gradcheck",
                   "estimators"]
 
 

@@ -27,8 +27,8 @@ def package(name: str) -> list[str]:
 
 
 MODULES = ["_validation.py", "_registry.py", "_config.py", *package("activations"), *package("softmax"),
-           "losses.py", "layers.py", "optim.py", "network.py", "training.py", "diagnostics.py", "persistence.py",
-           "targets.py", "estimators.py",
+           *package("losses"), "layers.py", *package("optim"), "network.py", "training.py", "diagnostics.py",
+           "evaluation.py", "persistence.py", "targets.py", "estimators.py",
            "perceptron.py", "init.py", "datasets.py", "gradcheck.py", "metrics.py", "plot.py"]
 RAISED = {"TypeError", "ValueError", "NotImplementedError"}
 

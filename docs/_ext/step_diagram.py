@@ -15,8 +15,8 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 BOXES = {
     "training": ("neuronlab/training.py", ["Trainer._epoch", "(one mini-batch)"], 0.0, 7.6, 3.2, 1.3, "py"),
     "network": ("neuronlab/network.py", ["Network.backprop"], 0.9, 5.4, 2.6, 1.0, "py"),
-    "optim": ("neuronlab/optim.py", ["Optimizer.step"], 0.0, 1.2, 3.2, 1.0, "py"),
-    "optim_pyx": ("_kernels/_optim.pyx", ["sgd, rmsprop, adam, ..."], 0.0, -0.6, 3.2, 1.0, "c"),
+    "optim": ("neuronlab/optim/base.py", ["Optimizer.step"], 0.0, 1.2, 3.4, 1.0, "py"),
+    "optim_pyx": ("_kernels/_optim.pyx", ["sgd, rmsprop, adam, ..."], 0.0, -0.6, 3.4, 1.0, "c"),
     "dense": ("_kernels/_dense.pyx", ["DenseStack.step", "  _forward: per layer", "    _layer_forward",
                                       "  batch_loss (J, dJ/da)", "  _backward: per layer",
                                       "    _layer_backward"], 4.6, 3.9, 3.6, 3.0, "c"),

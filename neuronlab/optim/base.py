@@ -1,115 +1,23 @@
-r"""Optimizers: how a gradient g = dJ/dtheta becomes a step for the parameters theta.
+"""The base class of every optimizer: the bookkeeping they share (the state buffers of
+each parameter, weight decay, the schedule, saving and restoring where they stand), with
+the update itself left to each subclass's compiled kernel.
 
-=============  ==================================================================
-``SGD``        theta <- theta - eta g                 (the course's update rule)
-  momentum     v <- mu v + g,  theta <- theta - eta v
-  Nesterov     v <- mu v + g,  theta <- theta - eta (g + mu v)
-``Adagrad``    G <- G + g^2,   theta <- theta - eta g / (sqrt(G) + eps)
-``RMSProp``    s <- rho s + (1 - rho) g^2,  theta <- theta - eta g / (sqrt(s) + eps)
-``Adam``       m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
-               theta <- theta - eta m_hat / (sqrt(v_hat) + eps),
-               m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)
-=============  ==================================================================
-
-(squares, roots and divisions elementwise; t counts the steps of each parameter.)
-These are the conventions of PyTorch's optimizers, so results can be compared.
-
-Weight decay with coefficient lambda adds lambda theta to g (L2 regularization,
-J + lambda/2 ||theta||^2), or, with ``decoupled_weight_decay=True``, shrinks theta by
-(1 - eta lambda) before the step (AdamW; the same thing for plain SGD). It applies to
-every parameter unless ``decay_biases=False``, which leaves the biases b and the PReLU
-slopes alpha alone and decays the weights W only (see :class:`Optimizer` for why, and
-:meth:`Optimizer.step` for how an optimizer tells the two apart).
-
-A schedule changes eta from epoch to epoch: call :meth:`Optimizer.end_epoch` after each.
-
-:meth:`Optimizer.state_dict` and :func:`from_state_dict` take an optimizer apart into plain
-data and arrays and put it back together where it stood, so that a saved network's
-training can go on (:meth:`Network.save <neuronlab.network.Network.save>`).
-
-Every update runs in place, in one compiled pass over the parameter, its gradient and the
-state buffers made at its first step (``neuronlab/_kernels/_optim.pyx``), so a training
-loop allocates nothing per step.
-
->>> import numpy as np
->>> import neuronlab as nl
->>> w, dw = np.array([1.0, -2.0]), np.array([0.5, 0.5])
->>> opt = nl.optim.SGD(0.1)
->>> opt.step([(w, dw)])
->>> w
-array([ 0.95, -2.05])
+The optimizers themselves are in rules.py, the learning-rate schedules in schedules.py;
+all of them are used through :mod:`neuronlab.optim`.
 """
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from neuronlab._kernels import _optim
 from neuronlab._registry import Registry
 from neuronlab._validation import check_count, check_real
-
-__all__ = [
-    "SGD",
-    "Adagrad",
-    "Adam",
-    "ExponentialDecay",
-    "Optimizer",
-    "RMSProp",
-    "StepDecay",
-    "from_state_dict",
-    "get",
-]
+from neuronlab.optim.schedules import SCHEDULES, Schedule
 
 
-# ----------------------------------------------------------------------------------------
-# Learning-rate schedules
-# ----------------------------------------------------------------------------------------
-class StepDecay:
-    """eta_e = eta_0 gamma^floor(e / step_size): multiply by gamma every `step_size` epochs."""
-
-    def __init__(self, step_size: int, gamma: float = 0.1):
-        self.step_size = check_count(step_size, "step_size")
-        self.gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
-
-    def __call__(self, initial_rate: float, epoch: int) -> float:
-        return initial_rate * self.gamma ** (epoch // self.step_size)
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return {"step_size": self.step_size, "gamma": self.gamma}
-
-    def __repr__(self):
-        return f"StepDecay(step_size={self.step_size}, gamma={self.gamma})"
-
-
-class ExponentialDecay:
-    """eta_e = eta_0 gamma^e: multiply by gamma after every epoch."""
-
-    def __init__(self, gamma: float):
-        self.gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
-
-    def __call__(self, initial_rate: float, epoch: int) -> float:
-        return initial_rate * self.gamma ** epoch
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return {"gamma": self.gamma}
-
-    def __repr__(self):
-        return f"ExponentialDecay(gamma={self.gamma})"
-
-
-Schedule = Callable[[float, int], float]
-# The schedules a saved optimizer can name (a function of your own cannot be rebuilt from a file).
-_SCHEDULES = {"StepDecay": StepDecay, "ExponentialDecay": ExponentialDecay}
-
-
-# ----------------------------------------------------------------------------------------
-# Optimizers
-# ----------------------------------------------------------------------------------------
 class Optimizer:
     """Base class. Subclasses name their state buffers and implement :meth:`_update`.
 
@@ -225,17 +133,17 @@ class Optimizer:
         Raises ValueError for an optimizer or a schedule that cannot be rebuilt that way: a
         class of your own, or a schedule that is a function.
         """
-        name = next((n for n in _REGISTRY.available() if _REGISTRY.lookup(n) is type(self)), None)
+        name = next((n for n in REGISTRY.available() if REGISTRY.lookup(n) is type(self)), None)
         if name is None:
             raise ValueError(f"the optimizer {type(self).__name__} cannot be rebuilt from a file: "
-                             f"nl.optim.get makes only {', '.join(_REGISTRY.available())}")
+                             f"nl.optim.get makes only {', '.join(REGISTRY.available())}")
         params = dict(self.params)
         schedule = params["schedule"]
         if schedule is not None:
-            if type(schedule) not in _SCHEDULES.values():
+            if type(schedule) not in SCHEDULES.values():
                 what = getattr(schedule, "__name__", type(schedule).__name__)
                 raise ValueError(f"the schedule {what} cannot be rebuilt from a file: only a "
-                                 f"{' or an '.join(_SCHEDULES)} can")
+                                 f"{' or an '.join(SCHEDULES)} can")
             params["schedule"] = {"name": type(schedule).__name__, "params": schedule.params}
         return {"name": name, "params": params, "epoch": self.epoch,
                 "learning_rate": self.learning_rate,
@@ -378,143 +286,10 @@ def _weight_runs(weights: Any, theta: np.ndarray, i: int) -> list[tuple[int, int
     return [(a, b, bool(flat[a])) for a, b in itertools.pairwise(bounds) if b > a]
 
 
-class SGD(Optimizer):
-    """Stochastic gradient descent, optionally with (Nesterov) momentum mu.
-
-    theta <- theta - eta g; with momentum v <- mu v + g and theta <- theta - eta v;
-    with Nesterov theta <- theta - eta (g + mu v), a step from the look-ahead point.
-
-    Keyword arguments as for :class:`Optimizer`: weight_decay, decoupled_weight_decay,
-    decay_biases (False: no decay for biases and PReLU slopes), schedule.
-    """
-
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0,
-                 nesterov: bool = False, **kwargs: Any):
-        self.momentum = check_real(momentum, "momentum", low=0.0, high=1.0)
-        if nesterov and self.momentum == 0:
-            raise ValueError("nesterov=True needs a momentum > 0, e.g. momentum=0.9")
-        self.nesterov = bool(nesterov)
-        self.buffers = ("v",) if self.momentum else ()
-        super().__init__(learning_rate, **kwargs)
-
-    def _update(self, theta, g, state, eta, lam, shrink):
-        v = state.get("v", theta[:0])          # no momentum: no velocity
-        _optim.sgd(theta, g, v, eta, self.momentum, self.nesterov, lam, shrink)
-
-    def _hyper(self):
-        h = {"momentum": self.momentum} if self.momentum else {}
-        if self.nesterov:
-            h["nesterov"] = True
-        return {**h, **super()._hyper()}
-
-    @property
-    def params(self):
-        return {**super().params, "momentum": self.momentum, "nesterov": self.nesterov}
-
-
-class Adagrad(Optimizer):
-    """Adagrad (Duchi et al., 2011): G <- G + g^2, theta <- theta - eta g / (sqrt(G) + eps).
-
-    Each parameter's step shrinks with the squared gradients it has seen so far.
-
-    Keyword arguments as for :class:`Optimizer`: weight_decay, decoupled_weight_decay,
-    decay_biases (False: no decay for biases and PReLU slopes), schedule.
-    """
-
-    buffers = ("G",)
-
-    def __init__(self, learning_rate: float = 0.01, eps: float = 1e-10, **kwargs: Any):
-        self.eps = check_real(eps, "eps", low=0.0, low_open=True)
-        super().__init__(learning_rate, **kwargs)
-
-    def _update(self, theta, g, state, eta, lam, shrink):
-        _optim.adagrad(theta, g, state["G"], eta, self.eps, lam, shrink)
-
-    def _hyper(self):
-        return {"eps": self.eps, **super()._hyper()}
-
-    @property
-    def params(self):
-        return {**super().params, "eps": self.eps}
-
-
-class RMSProp(Optimizer):
-    """RMSProp (Hinton, 2012): s <- rho s + (1 - rho) g^2, theta <- theta - eta g / (sqrt(s) + eps).
-
-    Adagrad with a moving average instead of a sum, so the step does not shrink forever.
-
-    Keyword arguments as for :class:`Optimizer`: weight_decay, decoupled_weight_decay,
-    decay_biases (False: no decay for biases and PReLU slopes), schedule.
-    """
-
-    buffers = ("s",)
-
-    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, eps: float = 1e-8,
-                 **kwargs: Any):
-        self.rho = check_real(rho, "rho", low=0.0, high=1.0)
-        self.eps = check_real(eps, "eps", low=0.0, low_open=True)
-        super().__init__(learning_rate, **kwargs)
-
-    def _update(self, theta, g, state, eta, lam, shrink):
-        _optim.rmsprop(theta, g, state["s"], eta, self.rho, self.eps, lam, shrink)
-
-    def _hyper(self):
-        return {"rho": self.rho, "eps": self.eps, **super()._hyper()}
-
-    @property
-    def params(self):
-        return {**super().params, "rho": self.rho, "eps": self.eps}
-
-
-class Adam(Optimizer):
-    r"""Adam (Kingma and Ba, 2015): moving averages of g and g^2, corrected for their start at 0.
-
-    m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
-    theta <- theta - eta m_hat / (sqrt(v_hat) + eps),
-    m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
-    With ``decoupled_weight_decay=True`` and a weight decay this is AdamW.
-
-    Keyword arguments as for :class:`Optimizer`: weight_decay, decoupled_weight_decay,
-    decay_biases (False: no decay for biases and PReLU slopes), schedule.
-    """
-
-    buffers = ("m", "v")
-
-    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, **kwargs: Any):
-        self.beta1 = check_real(beta1, "beta1", low=0.0, high=1.0)
-        self.beta2 = check_real(beta2, "beta2", low=0.0, high=1.0)
-        if self.beta1 == 1.0 or self.beta2 == 1.0:
-            raise ValueError("beta1 and beta2 must be < 1: the bias correction divides "
-                             "by 1 - beta^t")
-        self.eps = check_real(eps, "eps", low=0.0, low_open=True)
-        super().__init__(learning_rate, **kwargs)
-
-    def _update(self, theta, g, state, eta, lam, shrink):
-        _optim.adam(theta, g, state["m"], state["v"], eta, self.beta1, self.beta2, self.eps,
-                    int(state["t"][0]), lam, shrink)
-
-    def _hyper(self):
-        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, **super()._hyper()}
-
-    @property
-    def params(self):
-        return {**super().params, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
-
-
-_REGISTRY = Registry("optimizer", "a name or an Optimizer", arg="optimizer", base=Optimizer,
-                     fold_case=True, name_errors=False)
-for _name, _cls in {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSProp, "adam": Adam}.items():
-    _REGISTRY.register(_cls, name=_name)
-del _name, _cls
-
-
-def get(name: str | Optimizer, **params: Any) -> Optimizer:
-    """The optimizer called `name` ("sgd", "adagrad", "rmsprop", "adam") made with `params`.
-
-    An :class:`Optimizer` passes through unchanged.
-    """
-    return _REGISTRY.get(name, **params)
+# The optimizers nl.optim.get makes, by name (neuronlab/optim/__init__.py registers the
+# built-in ones): state_dict saves an optimizer under its name, from_state_dict looks it up.
+REGISTRY = Registry("optimizer", "a name or an Optimizer", arg="optimizer", base=Optimizer,
+                    fold_case=True, name_errors=False)
 
 
 def from_state_dict(data: dict[str, Any], theta: np.ndarray) -> Optimizer:
@@ -523,11 +298,11 @@ def from_state_dict(data: dict[str, Any], theta: np.ndarray) -> Optimizer:
     params = dict(data["params"])
     schedule = params.get("schedule")
     if schedule is not None:
-        if schedule["name"] not in _SCHEDULES:
+        if schedule["name"] not in SCHEDULES:
             raise ValueError(f"unknown schedule {schedule['name']!r}; available: "
-                             f"{', '.join(_SCHEDULES)}")
-        params["schedule"] = _SCHEDULES[schedule["name"]](**schedule["params"])
-    optimizer = get(data["name"], **params)
+                             f"{', '.join(SCHEDULES)}")
+        params["schedule"] = SCHEDULES[schedule["name"]](**schedule["params"])
+    optimizer = REGISTRY.get(data["name"], **params)
     optimizer.epoch = check_count(data["epoch"], "epoch", low=0)
     optimizer.learning_rate = check_real(data["learning_rate"], "learning_rate", low=0.0)
     if data["state"]:                  # empty: no step yet
