@@ -62,14 +62,20 @@ def compiles(source: str, cflags: list[str], ldflags: list[str] = (), run: bool 
     """Does the build's C compiler accept these flags without a warning, build `source` and
     (if `run`) run it? Compiling is enough for a CPU level that this machine may lack."""
     with tempfile.TemporaryDirectory() as tmp:
-        c_file, exe = Path(tmp, "probe.c"), Path(tmp, "probe")
+        c_file, obj, exe = Path(tmp, "probe.c"), Path(tmp, "probe.o"), Path(tmp, "probe")
         c_file.write_text(source)
-        # -Werror: clang only warns about an option it ignores (gcc's --param, say)
-        cmd = [*compiler(), "-Werror", *cflags, str(c_file), "-o", str(exe), *ldflags, "-lm"]
+        # The environment's flags, as setuptools adds them (e.g. where Homebrew's libomp is).
+        env = {name: os.environ.get(name, "").split() for name in ("CFLAGS", "CPPFLAGS", "LDFLAGS")}
+        # Compiled and linked apart, as setuptools does, with -Werror: clang only warns about
+        # an option it ignores (gcc's --param, say), and only when it compiles alone.
+        steps = [[*compiler(), "-Werror", *env["CFLAGS"], *env["CPPFLAGS"], *cflags, "-c", str(c_file),
+                  "-o", str(obj)],
+                 [*compiler(), *env["CFLAGS"], *cflags, str(obj), "-o", str(exe), *env["LDFLAGS"], *ldflags, "-lm"]]
         try:
-            build = subprocess.run(cmd, capture_output=True, timeout=120)
-            return build.returncode == 0 and (
-                not run or subprocess.run([str(exe)], timeout=60).returncode == 0)
+            for step in steps:
+                if subprocess.run(step, capture_output=True, timeout=120).returncode != 0:
+                    return False
+            return not run or subprocess.run([str(exe)], timeout=60).returncode == 0
         except (OSError, subprocess.SubprocessError):
             return False
 
@@ -96,6 +102,18 @@ int main(void) { double x[64], y[64]; int i;
 """
 
 
+# The x86-64 levels (the psABI's names) and the flags that let the compiler use each one's
+# instructions. gcc tunes AVX-512 CPUs (Ice Lake, Zen 4) to vectorize with 256-bit registers,
+# against the clock slowdown that 512-bit ones once cost; the transcendental kernels are bound
+# by arithmetic, not memory, and run 15-20% faster at the full width, so v4 asks for it.
+LEVEL_FLAGS = {
+    "baseline": [],                                           # SSE2: every x86-64 CPU
+    "v3": ["-march=x86-64-v3"],                               # + AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE
+    "v4": ["-march=x86-64-v4", "-mprefer-vector-width=512"],  # + AVX-512 F, BW, CD, DQ, VL
+}
+MSVC_LEVEL_FLAGS = {"baseline": [], "v3": ["/arch:AVX2"], "v4": ["/arch:AVX512"]}
+
+
 def is_x86_64() -> bool:
     # sysconfig.get_platform() names the target, also when cross-compiling (cibuildwheel)
     platform = sysconfig.get_platform().lower()
@@ -106,21 +124,16 @@ def levels() -> dict[str, list[str]]:
     """{level: the flags that let the compiler use that level's instructions}."""
     if flag("NEURONLAB_NATIVE"):
         native = ["-march=native"]
-        # gcc tunes CPUs with AVX-512 (Ice Lake, Zen 4) to vectorize with 256-bit registers,
-        # against the clock slowdown that 512-bit ones once cost. The transcendental kernels
-        # are bound by arithmetic, not memory, and run 15-20% faster at the full width.
         if compiles(TRIVIAL, [*native, "-mprefer-vector-width=512"]):
             native.append("-mprefer-vector-width=512")
         return {"native": native}
     if not is_x86_64():
         return {"baseline": []}  # aarch64's baseline has NEON: nothing to dispatch between
     if MSVC:
-        found = {"baseline": [], "v3": ["/arch:AVX2"], "v4": ["/arch:AVX512"]}
+        found = MSVC_LEVEL_FLAGS
     else:
-        wanted = {"baseline": [], "v3": ["-march=x86-64-v3"],
-                  "v4": ["-march=x86-64-v4", "-mprefer-vector-width=512"]}
         # an old compiler without the level names (gcc < 11, clang < 12) builds fewer levels
-        found = {name: f for name, f in wanted.items() if compiles(TRIVIAL, f, run=False)}
+        found = {name: f for name, f in LEVEL_FLAGS.items() if compiles(TRIVIAL, f, run=False)}
     only = [s.strip() for s in os.environ.get("NEURONLAB_LEVELS", "").split(",") if s.strip()]
     unknown = sorted(set(only) - set(found))
     if unknown:
