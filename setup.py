@@ -255,7 +255,8 @@ def extensions() -> list[Extension]:
         "show_performance_hints": not checked,
     }
     # Cython writes each module's C once; the C does not depend on the CPU level.
-    cpu, *kernels = cythonize([cpu, *kernels], compiler_directives=directives, force=force, quiet=True)
+    cpu, *kernels = cythonize([cpu, *kernels], compiler_directives=directives, force=force, quiet=True,
+                              nthreads=os.cpu_count() or 1)
     leveled = []
     for level, level_flags in per_level.items():
         for ext in kernels:
