@@ -6,13 +6,14 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 KERNEL_SOURCES := $(wildcard neuronlab/_kernels/*.pyx.tp neuronlab/_kernels/*.pxd neuronlab/_kernels/*.h neuronlab/_kernels/_generate.py \
                     neuronlab/_kernels/fastmath/*.h neuronlab/_kernels/fastmath/nl_*.c)
 
-.PHONY: help demo build test test-debug test-portable fuzz asan bench lint docs translations clean
+.PHONY: help demo build test test-debug test-portable test-aarch64 fuzz asan bench lint docs translations clean
 
 help:
 	@echo "make demo        set up .venv and train a digit classifier (figures in ./neuronlab-demo/)"
 	@echo "make test        set up .venv, build the kernels, run the test suite"
 	@echo "make test-debug  the kernel tests against a build with bounds checks on"
 	@echo "make test-portable  the test suite against a build for any x86-64 (no -march=native)"
+	@echo "make test-aarch64  (root) the kernel tests on aarch64: built and run in an emulated arm64 Debian"
 	@echo "make fuzz        the property-based fuzz tests with ~10^5 examples"
 	@echo "make asan        the kernel tests against an AddressSanitizer build"
 	@echo "make bench       time every kernel against NumPy, SciPy and PyTorch"
@@ -68,6 +69,14 @@ test-portable: $(VENV)/.installed
 	NEURONLAB_PORTABLE=1 $(PY) setup.py -q build_ext --inplace
 	$(PY) -m pytest -q -p no:cacheprovider; \
 	  status=$$?; $(PY) setup.py -q build_ext --inplace; exit $$status
+
+# The kernels on aarch64, where none of the x86 code paths exist (no AVX-512 tanhf table,
+# no streaming stores, no libmvec in Debian 12's glibc): tools/aarch64/test.sh makes a
+# Debian arm64 root under qemu-user (needs root), builds there with the unchanged setup.py
+# and runs the kernel tests. Slow under emulation, so not part of CI.
+# AARCH64_TESTS: other pytest arguments, e.g. `make test-aarch64 AARCH64_TESTS=tests/test_fastmath.py`
+test-aarch64:
+	tools/aarch64/test.sh $(AARCH64_TESTS)
 
 # The fuzz tests (kernels, layers, networks) with the big hypothesis profile (about 10^5 examples).
 fuzz: build
