@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 KERNEL_SOURCES := $(wildcard neuronlab/_kernels/*.pyx.tp neuronlab/_kernels/*.pxd neuronlab/_kernels/*.h neuronlab/_kernels/_generate.py \
                     neuronlab/_kernels/fastmath/*.h neuronlab/_kernels/fastmath/nl_*.c)
 
-.PHONY: help demo build test test-debug test-clang fuzz asan bench lint docs translations clean wheel test-wheel
+.PHONY: help demo build test test-debug test-clang test-aarch64 fuzz asan bench lint docs translations clean wheel test-wheel
 
 help:
 	@echo "make demo        set up .venv and train a digit classifier (figures in ./neuronlab-demo/)"
@@ -15,6 +15,7 @@ help:
 	@echo "make test-clang  the test suite against a build made by clang"
 	@echo "make wheel       an sdist and a manylinux wheel (every CPU level inside) in dist/"
 	@echo "make test-wheel  the test suite against that wheel, in a fresh virtualenv"
+	@echo "make test-aarch64  (root) the kernel tests on aarch64: built and run in an emulated arm64 Debian"
 	@echo "make fuzz        the property-based fuzz tests with ~10^5 examples"
 	@echo "make asan        the kernel tests against an AddressSanitizer build"
 	@echo "make bench       time every kernel against NumPy, SciPy and PyTorch"
@@ -120,6 +121,15 @@ test-wheel: wheel
 	  --deselect tests/test_cpu_levels.py::test_the_kernel_tests_pass_at_every_level
 
 # The property-based fuzz tests (kernels, layers, networks) with the big hypothesis profile (about 10^5 examples).
+# The kernels on aarch64, where none of the x86 code paths exist (no AVX-512 tanhf table,
+# no streaming stores, no libmvec in Debian 12's glibc): tools/aarch64/test.sh makes a
+# Debian arm64 root under qemu-user (needs root), builds there with the unchanged setup.py
+# and runs the kernel tests. Slow under emulation, so not part of CI.
+# AARCH64_TESTS: other pytest arguments, e.g. `make test-aarch64 AARCH64_TESTS=tests/test_fastmath.py`
+test-aarch64:
+	tools/aarch64/test.sh $(AARCH64_TESTS)
+
+# The fuzz tests (kernels, layers, networks) with the big hypothesis profile (about 10^5 examples).
 fuzz: build
 	NEURONLAB_FUZZ=fuzz $(PY) -m pytest tests/test_fuzz.py tests/test_fuzz_network.py -q -p no:cacheprovider \
 	  --hypothesis-show-statistics
