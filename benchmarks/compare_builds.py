@@ -70,7 +70,7 @@ def parse(spec: str) -> tuple[str, list[str], dict[str, str]]:
     if not where:
         raise SystemExit(f"build {spec!r}: expected LABEL=WHERE[@LEVEL]")
     where, _, level = where.partition("@")
-    path = Path(where).resolve()
+    path = Path(where).absolute()  # not resolve(): a venv's python is a symlink to the base one
     env = {"NEURONLAB_CPU": level} if level else {}
     if path.is_dir():
         # PYTHONPATH first, and a neutral working directory, so that this tree's neuronlab
