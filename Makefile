@@ -218,5 +218,5 @@ translations: build $(VENV)/.docs-installed
 
 # The .c files in neuronlab/_kernels/ are all Cython's; in fastmath/, nl_tanhf.c is a source.
 clean:
-	rm -rf build docs/_build $(VENV) neuronlab/_kernels/*.so neuronlab/_kernels/*.c neuronlab/_kernels/_elementwise.pyx \
+	rm -rf build dist docs/_build $(VENV) neuronlab/_kernels/levels neuronlab/_kernels/*.so neuronlab/_kernels/*.c neuronlab/_kernels/_elementwise.pyx \
 	  neuronlab/_kernels/fastmath/*.so neuronlab/_kernels/fastmath/_fastmath.c
