@@ -90,8 +90,12 @@ def copy_floor(n: int, dtype: np.dtype, **kwargs) -> dict[str, float]:
 
 
 def machine() -> dict[str, object]:
-    """What the numbers were measured on: CPU, cores, library versions, commit."""
+    """What the numbers were measured on: CPU, the kernels' CPU level, cores, library versions, commit."""
+    from neuronlab import _kernels
+
     info: dict[str, object] = {
+        # the build of the kernels that ran: baseline, v3, v4 or native (neuronlab/_kernels/__init__.py)
+        "cpu_level": _kernels.LEVEL,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "platform": platform.platform(),

@@ -980,7 +980,8 @@ def main(quick: bool = False, only: list[str] | None = None) -> dict:
     info = machine()
     info["scipy"] = __import__("scipy").__version__ if sp is not None else None
     info["torch"] = torch.__version__ if torch is not None else None
-    print(f"neuronlab activations benchmark: {info['cpu']}, {info['cores_available']} cores, "
+    print(f"neuronlab activations benchmark: {info['cpu']} (kernels at CPU level {info['cpu_level']}), "
+          f"{info['cores_available']} cores, "
           f"load average {info['load_average']}; numpy {info['numpy']}, scipy {info['scipy']}, "
           f"torch {info['torch'] or 'not installed'}; OMP_WAIT_POLICY={info['OMP_WAIT_POLICY']}")
     if torch is None:

@@ -1,18 +1,22 @@
-"""Time raw activation kernels of two builds of neuronlab, interleaved, on a busy machine.
+"""Time raw activation kernels of several builds of neuronlab, interleaved, on a busy machine.
 
 Comparing a change by running ``bench_activations.py`` before and after it measures the
 machine's load as much as the change: other processes share the cores, the caches and the
-memory bus. This script instead copies nothing and builds nothing; it takes two package
-trees (each a directory holding a built ``neuronlab/``, e.g. a copy of the tree before
-the change and the working tree) and runs the same timing in a fresh subprocess per tree,
-alternating the order round by round. Each kernel's time is the minimum thread CPU time
-over all calls of all rounds, so both builds get the same chances at a quiet moment.
+memory bus. This script instead copies nothing and builds nothing; it takes builds, each as
+``LABEL=WHERE[@LEVEL]``, and runs the same timing in a fresh subprocess per build, rotating
+the order round by round. WHERE is a directory holding a built ``neuronlab/`` (a copy of the
+tree before the change, the working tree, a ``NEURONLAB_NATIVE=1`` build) or the Python of
+a virtualenv with neuronlab installed (a wheel); LEVEL sets ``NEURONLAB_CPU``. Each kernel's
+time is the minimum thread CPU time over all calls of all rounds, so every build gets the
+same chances at a quiet moment.
 
-    python benchmarks/compare_builds.py /tmp/before . \\
+    python benchmarks/compare_builds.py before=/tmp/before after=. \\
         --kernels elu:forward,softplus:forward,tanh:forward --sizes 1000000,10000000
+    python benchmarks/compare_builds.py native=build/trees/native wheel-v4=build/wheel-venv/bin/python@v4 \\
+        wheel-v3=build/wheel-venv/bin/python@v3 wheel-baseline=build/wheel-venv/bin/python@baseline
 
-The input is ``3 * standard normal`` as in ``bench_activations.py``; "x copy" is the time
-over ``np.copyto`` of the same size (1.5 copies for backward, which streams x and dy in).
+The input is ``3 * standard normal`` as in ``bench_activations.py``. The first build is
+the reference of the ratio columns.
 """
 from __future__ import annotations
 
@@ -60,10 +64,24 @@ def measure(kernels: list[str], sizes: list[int], repeats: int) -> dict[str, flo
     return times
 
 
+def parse(spec: str) -> tuple[str, list[str], dict[str, str]]:
+    """LABEL=WHERE[@LEVEL] -> (label, the Python to run, environment changes)."""
+    label, _, where = spec.partition("=")
+    if not where:
+        raise SystemExit(f"build {spec!r}: expected LABEL=WHERE[@LEVEL]")
+    where, _, level = where.partition("@")
+    path = Path(where).absolute()  # not resolve(): a venv's python is a symlink to the base one
+    env = {"NEURONLAB_CPU": level} if level else {}
+    if path.is_dir():
+        # PYTHONPATH first, and a neutral working directory, so that this tree's neuronlab
+        # is the one imported (not an editable install's)
+        return label, [sys.executable], {**env, "PYTHONPATH": str(path)}
+    return label, [str(path)], env
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("before", type=Path, help="directory holding the first build's neuronlab/")
-    parser.add_argument("after", type=Path, help="directory holding the second build's neuronlab/")
+    parser.add_argument("builds", nargs="*", help="LABEL=WHERE[@LEVEL], the first is the reference")
     parser.add_argument("--kernels", default="elu:forward,softplus:forward,tanh:forward",
                         help="comma-separated NAME:OP (OP: forward, derivative, backward, ...)")
     parser.add_argument("--sizes", default="1000000,10000000")
@@ -73,31 +91,36 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     kernels, sizes = args.kernels.split(","), [int(s) for s in args.sizes.split(",")]
     if args.child:
-        print(json.dumps(measure(kernels, sizes, args.repeats)))
+        from neuronlab import _kernels
+
+        print(json.dumps({"level": _kernels.LEVEL, "times": measure(kernels, sizes, args.repeats)}))
         return
-    trees = {"before": args.before.resolve(), "after": args.after.resolve()}
-    best: dict[str, dict[str, float]] = {name: {} for name in trees}
+    if len(args.builds) < 2:
+        parser.error("give at least two builds")
+    builds = [parse(spec) for spec in args.builds]
+    best: dict[str, dict[str, float]] = {label: {} for label, _, _ in builds}
+    levels = {}
     for r in range(args.rounds):
-        for name in (list(trees) if r % 2 == 0 else list(trees)[::-1]):
-            # PYTHONPATH first, and a neutral working directory, so that this tree's
-            # neuronlab is the one imported (not an editable install's).
-            env = dict(os.environ, PYTHONPATH=str(trees[name]))
+        for label, python, env in builds[r % len(builds):] + builds[:r % len(builds)]:
             child = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), str(trees["before"]), str(trees["after"]),
-                 "--child", "--kernels", args.kernels, "--sizes", args.sizes, "--repeats", str(args.repeats)],
-                env=env, cwd="/", capture_output=True, text=True, check=True)
-            for key, t in json.loads(child.stdout).items():
-                best[name][key] = min(best[name].get(key, float("inf")), t)
-    print(f"{'kernel/n/dtype':40s} {'before ms':>10s} {'after ms':>10s} {'after/before':>12s} "
-          f"{'before x copy':>13s} {'after x copy':>12s}")
-    for key in best["before"]:
+                [*python, str(Path(__file__).resolve()), "--child", "--kernels", args.kernels,
+                 "--sizes", args.sizes, "--repeats", str(args.repeats)],
+                env={**os.environ, **env}, cwd="/", capture_output=True, text=True, check=True)
+            result = json.loads(child.stdout)
+            levels[label] = result["level"]
+            for key, t in result["times"].items():
+                best[label][key] = min(best[label].get(key, float("inf")), t)
+    labels = [label for label, _, _ in builds]
+    reference = labels[0]
+    print("builds: " + ", ".join(f"{label} (CPU level {levels[label]})" for label in labels))
+    print(f"{'kernel/n/dtype':36s}" + "".join(f"{label + ' ms':>16s}" for label in labels)
+          + "".join(f"{label + '/' + reference:>22s}" for label in labels[1:]))
+    for key in best[reference]:
         if key.startswith("copy/"):
             continue
-        tag = key.split("/", 1)[1]
-        copy = min(best["before"][f"copy/{tag}"], best["after"][f"copy/{tag}"])
-        floor = copy * (1.5 if ":backward" in key else 1.0)
-        b, a = best["before"][key], best["after"][key]
-        print(f"{key:40s} {1e3 * b:10.3f} {1e3 * a:10.3f} {a / b:12.2f} {b / floor:13.2f} {a / floor:12.2f}")
+        times = [best[label][key] for label in labels]
+        print(f"{key:36s}" + "".join(f"{1e3 * t:16.3f}" for t in times)
+              + "".join(f"{t / times[0]:22.2f}" for t in times[1:]))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; available: {', '.join(names)}")
     sys.path.insert(0, str(HERE))
+    from neuronlab import _kernels
+
+    why = f"NEURONLAB_CPU={_kernels.LEVEL}" if os.environ.get("NEURONLAB_CPU") else "the best this CPU runs"
+    print(f"neuronlab kernels: CPU level {_kernels.LEVEL} ({why}; built: {', '.join(_kernels.available_levels())})")
     start = time.perf_counter()
     for name in args.names or names:
         print(f"\n######## {name} ########", flush=True)

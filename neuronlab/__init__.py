@@ -23,7 +23,7 @@ from neuronlab import (
     softmax,
     training,
 )
-from neuronlab._config import get_num_threads, set_num_threads
+from neuronlab._config import get_num_threads, set_num_threads, show_config
 from neuronlab.layers import Layer
 from neuronlab.network import Network
 from neuronlab.perceptron import LogisticNeuron, Perceptron
@@ -63,6 +63,7 @@ __all__ = [
     "persistence",
     "plot",
     "set_num_threads",
+    "show_config",
     "softmax",
     "training",
 ]

@@ -1,4 +1,5 @@
-"""``python -m neuronlab demo``: train a digit classifier and show what it learned.
+"""``python -m neuronlab demo``: train a digit classifier and show what it learned;
+``python -m neuronlab info``: what this installation runs on (:func:`neuronlab.show_config`).
 
 A 64-128-10 network (ReLU, softmax cross-entropy) learns the 8x8 handwritten digits with
 SGD (learning rate 0.05, momentum 0.9, batches of 32) for 30 epochs on a stratified 80%
@@ -85,7 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--epochs", type=int, default=30, help="training epochs (default: 30)")
     run.add_argument("--seed", type=int, default=0, help="split, weights and shuffling (default: 0)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    commands.add_parser("info", help="the version, CPU level, build, threads and BLAS (nl.show_config())")
     args = parser.parse_args(argv)
+    if args.command == "info":
+        import neuronlab as nl
+
+        nl.show_config()
+        return 0
     if args.epochs < 1:
         parser.error(f"--epochs must be >= 1, got {args.epochs}")
     demo(args.output_dir, args.epochs, args.seed, progress=not args.no_progress)

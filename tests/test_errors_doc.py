@@ -26,7 +26,8 @@ def package(name: str) -> list[str]:
     return sorted(f"{name}/{path.name}" for path in (ROOT / "neuronlab" / name).glob("*.py"))
 
 
-MODULES = ["_validation.py", "_registry.py", "_config.py", *package("activations"), *package("softmax"),
+MODULES = ["_validation.py", "_registry.py", "_config.py", "_kernels/__init__.py", *package("activations"),
+           *package("softmax"),
            *package("losses"), "layers.py", *package("optim"), "network.py", "training.py", "diagnostics.py",
            "evaluation.py", "persistence.py", "targets.py", "estimators.py",
            "perceptron.py", "init.py", "datasets.py", "gradcheck.py", "metrics.py", "plot.py"]

@@ -192,6 +192,25 @@ def test_gradient_finite_differences(name, reduction):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [64, 65, 200, 1000])
+def test_long_rows_find_their_maximum_anywhere(k, dtype):
+    # Rows of 64 classes or more take a vectorized maximum and read the next row ahead
+    # (_rows.pxd): a maximum missed anywhere in the row would leave e^(z - max) wrong.
+    where = np.array(sorted({0, 1, 62, 63, 64, k // 2, k - 1} & set(range(k))))
+    rows = np.arange(len(where))
+    z = np.full((len(where), k), -1e4, dtype)
+    z[rows, where] = 1e4
+    J, grad = SoftmaxCrossEntropy(reduction="none").loss_and_gradient(z, where)
+    np.testing.assert_array_equal(J, 0)  # ln(1 + 0) + (max - z_label)
+    np.testing.assert_array_equal(grad, 0)
+    np.testing.assert_array_equal(nl.softmax.softmax(z), one_hot(where, k))
+    z[:] = 0
+    z[rows, where] = np.nan  # a NaN anywhere makes the sample's loss and gradient NaN
+    J, grad = SoftmaxCrossEntropy(reduction="none").loss_and_gradient(z, (where + 1) % k)
+    assert np.isnan(J).all() and np.isnan(grad).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("m", [1, 8, 64, 7])
 def test_softmax_cross_entropy_gradient_is_y_minus_r_over_m(m, dtype):
     k = 10

@@ -11,7 +11,7 @@ from cython.parallel cimport prange
 cimport neuronlab._kernels.activation as act
 from neuronlab._kernels._math cimport _log1p
 from neuronlab._kernels._rows cimport (
-    BLOCK, MAX_BLOCK_ROWS, MIN_PARALLEL_ELEMENTS, ROW_BLOCK, _log, exp_rows, row_max, row_sum,
+    BLOCK, MAX_BLOCK_ROWS, MIN_PARALLEL_ELEMENTS, ROW_BLOCK, _log, exp_rows, long_row_max, row_sum,
     row_sum_exp, row_weighted_gap, rows_per_block,
 )
 
@@ -59,9 +59,10 @@ cdef inline void _sce_gradient(floating* g, Py_ssize_t c, const floating* r, Py_
 # <sce_block>
 cdef double _sce_block(const floating* z, const Py_ssize_t* labels, const floating* r,
                        floating* g, floating* losses, Py_ssize_t rows, Py_ssize_t n,
-                       floating eps, floating scale) noexcept nogil:
+                       floating eps, floating scale, bint more) noexcept nogil:
     """`rows` consecutive samples; g and losses may be NULL (not wanted), and so may labels
-    (then r holds the target rows) or r (then labels are given). Returns the summed loss."""
+    (then r holds the target rows) or r (then labels are given). `more`: z goes on after
+    these rows (see exp_rows). Returns the summed loss."""
     cdef floating m[MAX_BLOCK_ROWS]
     cdef double s[MAX_BLOCK_ROWS]
     cdef floating scratch[ROW_BLOCK]  # the exponentials when no gradient is wanted
@@ -69,12 +70,12 @@ cdef double _sce_block(const floating* z, const Py_ssize_t* labels, const floati
     cdef Py_ssize_t i, c = 0
     cdef const floating* ri = NULL
     if g != NULL:
-        exp_rows(z, g, rows, n, 1, m, s)
+        exp_rows(z, g, rows, n, 1, m, s, more)
     elif rows * n <= ROW_BLOCK:
-        exp_rows(z, scratch, rows, n, 1, m, s)
+        exp_rows(z, scratch, rows, n, 1, m, s, more)
     else:  # one row longer than the scratch block
         for i in range(rows):
-            m[i] = row_max(z + i * n, n)
+            m[i] = long_row_max(z + i * n, n)
             s[i] = row_sum_exp(z + i * n, n, m[i], 1)
     for i in range(rows):
         if labels != NULL:
@@ -108,7 +109,7 @@ def softmax_cross_entropy(const floating[:, ::1] z, const Py_ssize_t[::1] labels
                             <const floating*>NULL if use_labels else &r[lo, 0],
                             &grad[lo, 0] if want_grad else NULL,
                             &rows[lo] if want_rows else NULL,
-                            min(block, m - lo), n, eps, scale)
+                            min(block, m - lo), n, eps, scale, lo + block < m)
     return total
 
 
@@ -291,7 +292,7 @@ cdef double batch_loss(LossFamily family, int op, const floating* y, const Py_ss
         while lo < m:
             total += _sce_block(y + lo * n, labels + lo if labels != NULL else NULL,
                                 r + lo * n if r != NULL else NULL, grad + lo * n, NULL,
-                                min(block, m - lo), n, <floating>param, scale)
+                                min(block, m - lo), n, <floating>param, scale, lo + block < m)
             lo += block
     elif family == POINTWISE:
         for i in range(m):

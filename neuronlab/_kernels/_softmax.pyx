@@ -19,12 +19,12 @@ from neuronlab._kernels._rows cimport (
 
 
 cdef void _softmax_block(const floating* z, floating* y, Py_ssize_t rows, Py_ssize_t n,
-                         floating inv_t) noexcept nogil:
+                         floating inv_t, bint more) noexcept nogil:
     cdef floating m[MAX_BLOCK_ROWS]
     cdef double s[MAX_BLOCK_ROWS]
     cdef floating scale
     cdef Py_ssize_t i, j
-    exp_rows(z, y, rows, n, inv_t, m, s)
+    exp_rows(z, y, rows, n, inv_t, m, s, more)
     for i in range(rows):
         scale = <floating>(1.0 / s[i])
         for j in range(n):
@@ -32,12 +32,12 @@ cdef void _softmax_block(const floating* z, floating* y, Py_ssize_t rows, Py_ssi
 
 
 cdef void _log_softmax_block(const floating* z, floating* y, Py_ssize_t rows, Py_ssize_t n,
-                             floating inv_t) noexcept nogil:
+                             floating inv_t, bint more) noexcept nogil:
     cdef floating m[MAX_BLOCK_ROWS]
     cdef double s[MAX_BLOCK_ROWS]
     cdef floating log_s
     cdef Py_ssize_t i, j
-    exp_rows(z, y, rows, n, inv_t, m, s)  # only for the sums: y is overwritten below
+    exp_rows(z, y, rows, n, inv_t, m, s, more)  # only for the sums: y is overwritten below
     for i in range(rows):
         log_s = <floating>_log(s[i])
         for j in range(n):
@@ -66,14 +66,14 @@ cdef inline floating _dot(const floating* a, const floating* b, Py_ssize_t n) no
 
 cdef void _softmax_backward_block(const floating* z, const floating* dy, floating* dx,
                                   Py_ssize_t rows, Py_ssize_t n, floating inv_t,
-                                  bint from_output) noexcept nogil:
+                                  bint from_output, bint more) noexcept nogil:
     # The vector-Jacobian product of y = softmax(z / T): J = (diag(y) - y y^T) / T is
     # symmetric, so dx = J dy = y * (dy - y.dy) / T; no K x K matrix. dx holds y meanwhile.
     cdef const floating* y = z
     cdef floating dot
     cdef Py_ssize_t i, j
     if not from_output:
-        _softmax_block(z, dx, rows, n, inv_t)
+        _softmax_block(z, dx, rows, n, inv_t, more)
         y = dx
     for i in range(rows):
         dot = _dot(y + i * n, dy + i * n, n)
@@ -83,7 +83,7 @@ cdef void _softmax_backward_block(const floating* z, const floating* dy, floatin
 
 cdef void _log_softmax_backward_block(const floating* z, const floating* dy, floating* dx,
                                       Py_ssize_t rows, Py_ssize_t n, floating inv_t,
-                                      bint from_output) noexcept nogil:
+                                      bint from_output, bint more) noexcept nogil:
     # l = log_softmax(z / T) has the Jacobian (I - 1 y^T) / T with y = softmax(z / T), so
     # dx = (dy - y * sum(dy)) / T. From the output l, y = e^l.
     cdef floating total
@@ -92,7 +92,7 @@ cdef void _log_softmax_backward_block(const floating* z, const floating* dy, flo
         for j in range(rows * n):
             dx[j] = _exp(z[j])
     else:
-        _softmax_block(z, dx, rows, n, inv_t)
+        _softmax_block(z, dx, rows, n, inv_t, more)
     for i in range(rows):
         total = <floating>row_sum(dy + i * n, n)
         for j in range(n):
@@ -107,19 +107,23 @@ cdef void _in_blocks(RowOp op, const floating* z, const floating* dy, floating* 
                      Py_ssize_t n, double temperature, bint from_output, int n_threads) noexcept nogil:
     """Apply `op` to the (m, n) rows in blocks of rows, the blocks shared among OpenMP threads."""
     cdef Py_ssize_t rows = rows_per_block(n), b, lo, k
+    cdef bint more
     cdef floating inv_t = <floating>(1.0 / temperature)
     for b in prange((m + rows - 1) // rows, schedule="static", num_threads=n_threads,
                     use_threads_if=m * n >= MIN_PARALLEL_ELEMENTS):
         lo = b * rows
         k = min(rows, m - lo)
+        more = lo + k < m  # rows follow this block (exp_rows reads ahead)
         if op == SOFTMAX:
-            _softmax_block(z + lo * n, out + lo * n, k, n, inv_t)
+            _softmax_block(z + lo * n, out + lo * n, k, n, inv_t, more)
         elif op == LOG_SOFTMAX:
-            _log_softmax_block(z + lo * n, out + lo * n, k, n, inv_t)
+            _log_softmax_block(z + lo * n, out + lo * n, k, n, inv_t, more)
         elif op == SOFTMAX_BACKWARD:
-            _softmax_backward_block(z + lo * n, dy + lo * n, out + lo * n, k, n, inv_t, from_output)
+            _softmax_backward_block(z + lo * n, dy + lo * n, out + lo * n, k, n, inv_t,
+                                    from_output, more)
         else:
-            _log_softmax_backward_block(z + lo * n, dy + lo * n, out + lo * n, k, n, inv_t, from_output)
+            _log_softmax_backward_block(z + lo * n, dy + lo * n, out + lo * n, k, n, inv_t,
+                                        from_output, more)
 
 
 def softmax_forward(const floating[:, ::1] z, floating[:, ::1] y, double temperature,

@@ -38,7 +38,9 @@
  */
 #include <stddef.h>
 
-#if defined(__AVX512F__)
+/* Only where ../nl_math.h uses it: with AVX-512 and the "omp declare simd" of a glibc build
+ * (the attributes below are gcc's and clang's; MSVC with /arch:AVX512 gets the plain tanh). */
+#if defined(NL_HAVE_LIBMVEC) && defined(__AVX512F__)
 #include <immintrin.h>
 
 #define NL_HIDDEN __attribute__((visibility("hidden")))
