@@ -561,9 +561,13 @@ CHILD_GROUPS = ["fuzz_activation_strides", "fuzz_out", "fuzz_labels", "fuzz_laye
 def run_in_child(script: str, group: str) -> None:
     """Run the property `group` of the test file `script` in a child process (``python
     script group``): a segfault or abort in the child fails the calling test and names the signal."""
+    # The script imports its neighbours from tests/: on the path even where the script's own
+    # folder is not (PYTHONSAFEPATH=1, as make test-wheel runs the suite).
+    tests = str(Path(__file__).resolve().parent)
+    path = os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)
     proc = subprocess.run([sys.executable, script, group], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parent.parent, preexec_fn=limit_memory,
-                          env={**os.environ, "NEURONLAB_FUZZ": PROFILE})
+                          env={**os.environ, "NEURONLAB_FUZZ": PROFILE, "PYTHONPATH": path})
     if proc.returncode < 0:
         pytest.fail(f"{group} crashed the interpreter with signal {-proc.returncode}:\n{proc.stderr[-4000:]}")
     assert proc.returncode == 0, proc.stderr[-6000:]
