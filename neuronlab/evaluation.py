@@ -32,7 +32,7 @@ from neuronlab.softmax import softmax
 from neuronlab.targets import labels_of
 
 # In the order of use, which the API reference follows.
-__all__ = ["outputs", "predict", "predict_proba", "score", "evaluate"]  # noqa: RUF022
+__all__ = ["outputs", "predict", "predict_proba", "score", "evaluate", "checked_scores"]  # noqa: RUF022
 
 CHUNK = 1024  # samples per forward pass: the engine's buffers stay small for any number of samples
 
@@ -86,7 +86,12 @@ def score(network: Any, X: Any, y: Any) -> float:
 def evaluate(network: Any, X: Any, y: Any) -> dict[str, float]:
     """:meth:`Network.evaluate <neuronlab.network.Network.evaluate>`."""
     X = network.check_X(X)
-    target = network.check_y(y, X.shape[0])
+    return checked_scores(network, X, network.check_y(y, X.shape[0]))
+
+
+def checked_scores(network: Any, X: np.ndarray, target: np.ndarray) -> dict[str, float]:
+    """What :func:`evaluate` reports, for X and targets already checked by the network (a
+    classifier's labels already class indices): the validation data of training."""
     out = _engine_outputs(network, X)
     J_data = network.loss_and_gradient_into(out, target, np.empty_like(out))
     scores = {"loss": J_data + network.penalty(), "data_loss": J_data}

@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from neuronlab import optim
+from neuronlab import evaluation, optim
 from neuronlab._validation import check_count, check_real
 from neuronlab.diagnostics import Tracker
 from neuronlab.targets import labels_of
@@ -376,7 +376,8 @@ class Trainer:
             history.grad_norm.append(epoch.grad_norm)
         if self.validation is not None:
             X_val, target_val = self.validation
-            scores = net.evaluate(X_val, target_val)
+            # target_val is checked already: labels such as "cat" are class indices here
+            scores = evaluation.checked_scores(net, X_val, target_val)
             # per sample, like the training loss, so that the two curves compare even when
             # the loss sums over the batch (evaluate() reports J as the loss defines it)
             m = X_val.shape[0]

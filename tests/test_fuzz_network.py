@@ -643,7 +643,10 @@ def check_trained(net, case: FitCase, history, before, A, validation: bool) -> N
     assert all(math.isfinite(v) for v in history.loss), f"{what}: loss {history.loss}"
     assert all(0 <= v <= 1 for v in history.accuracy + history.val_accuracy)
     predicted = net.predict(A)
-    if net.is_classifier:
+    if net.is_classifier and net.classes_ is not None:   # the labels fit was given
+        assert predicted.shape == (A.shape[0],) and predicted.dtype == net.classes_.dtype
+        assert np.isin(predicted, net.classes_).all(), f"{what}: predicted labels {predicted}"
+    elif net.is_classifier:
         assert predicted.shape == (A.shape[0],) and predicted.dtype.kind == "i"
         assert ((predicted >= 0) & (predicted < net.n_out)).all(), f"{what}: predicted classes {predicted}"
     else:

@@ -1001,3 +1001,18 @@ def test_cross_entropy_on_outputs_that_are_not_probabilities_is_refused(last):
     with pytest.raises(ValueError, match=rf"loss='cross_entropy' needs probabilities, but the last layer's "
                                          rf"outputs are {last}: end with Layer\(\.\.\., 'softmax'\)"):
         nl.Network([nl.Layer(2, 3, last)], loss="cross_entropy")
+
+
+def test_string_labels_train_with_held_out_validation_data():
+    """The validation data is checked once, as the training data: its labels reach the
+    per-epoch scores as class indices (they were re-checked as labels, and refused)."""
+    X, r = nl.datasets.blobs(60, n_classes=2, seed=0)
+    y = np.array(["cat", "dog"])[r]
+    for kwargs in ({"validation_split": 0.25}, {"validation_data": (X[:10], y[:10])}):
+        net = nl.Network([nl.Layer(2, 2, "identity", seed=0)], seed=0)
+        history = net.fit(X, y, epochs=2, progress=False, **kwargs)
+        assert len(history.val_accuracy) == 2 and 0 <= history.val_accuracy[-1] <= 1
+        assert set(net.predict(X)) <= {"cat", "dog"}
+        scores = net.evaluate(X[:10], y[:10])
+        if "validation_data" in kwargs:
+            assert history.val_accuracy[-1] == scores["accuracy"]
