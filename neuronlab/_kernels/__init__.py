@@ -53,13 +53,13 @@ def available_levels() -> list[str]:
 
 def runnable_levels() -> list[str]:
     """The built levels that this CPU can run, lowest first."""
-    have = cpu_features()
+    have, built = cpu_features(), available_levels()
     runnable, ok = [], True
     for level in _ORDER:
         ok = ok and all(have[f] for f in _NEEDS.get(level, ()))
-        if ok and level in available_levels():
+        if ok and level in built:
             runnable.append(level)
-    if "native" in available_levels():
+    if "native" in built:
         runnable.append("native")  # built for this machine, by whoever installed it
     return runnable
 
